@@ -1,0 +1,67 @@
+# Every target sets up what it needs from nothing: python3 -m venv, pip, npm.
+# The README's two commands are `make site` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+# `make site` builds with both cores; DROPOUT_FIGS_JOBS overrides.
+export MPLBACKEND := Agg
+
+.PHONY: help setup site serve test test-fast test-browser bench figures lint format clean distclean
+
+help:
+	@echo "make site    set up, then build the whole site with every figure into site/"
+	@echo "make serve   set up, then serve the site with live reload"
+	@echo "make test    set up, then run ruff and the whole test suite (site build and browser checks included)"
+	@echo "make bench   set up, then run the benchmarks and print their ratios"
+	@echo "make figures OUT=dir  rebuild every figure into a folder"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test,docs]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+site: setup
+	$(BIN)/mkdocs build --strict
+
+serve: setup
+	$(BIN)/mkdocs serve --livereload
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow and not browser"
+
+test-browser: setup
+	$(BIN)/pytest -m browser
+
+bench: setup
+	$(BIN)/python scripts/bench_train.py
+	$(BIN)/python scripts/bench_site.py
+
+OUT ?= build/figures
+figures: setup
+	$(BIN)/python scripts/build_figures.py $(OUT)
+
+clean:
+	rm -rf site build .cache .pytest_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,3 @@
+"""Importing this package registers every catalogued figure, in catalogue order."""
+
+from . import masks, stats, lab  # noqa: F401
