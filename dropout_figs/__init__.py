@@ -40,7 +40,7 @@ _LAZY = {
     "PRESETS": "lab",
 }
 
-__all__ = sorted(_LAZY) + ["__version__", "draw_figure"]
+__all__ = [*sorted(_LAZY), "__version__", "draw_figure"]
 
 
 def draw_figure(name, *, seed=None, size=None, dpi=None, **params):

@@ -107,7 +107,9 @@ def check_count(value: Any, name: str = "n_units", *, low: int = 1, high: int | 
     return n
 
 
-def resolve_keep_prob(keep_prob: Any = None, drop_rate: Any = None, *, default: float | None = None):
+def resolve_keep_prob(
+    keep_prob: Any = None, drop_rate: Any = None, *, default: float | None = None
+):
     """Return the keep probability from exactly one of ``keep_prob`` or ``drop_rate``.
 
     ``keep_prob`` is the probability a unit is kept (the paper's p), in (0, 1];

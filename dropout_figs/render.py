@@ -7,6 +7,7 @@ build and ``dropout-figs build`` redraw only what changed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -72,7 +73,9 @@ def encode(drawing: Drawing, fmt: str, *, dpi: float | None = None) -> bytes:
     elif fmt == "png":
         frames[0].save(buf, format="PNG", optimize=True)
     else:
-        raise DropoutFigsError(f"an animated figure is written as gif or png (first frame); not {fmt}")
+        raise DropoutFigsError(
+            f"an animated figure is written as gif or png (first frame); not {fmt}"
+        )
     return buf.getvalue()
 
 
@@ -173,6 +176,21 @@ class Request:
     def spec(self) -> FigureSpec:
         return get_figure(self.name)
 
+    def base(self) -> Request:
+        """The same request in the figure's first format: one drawing serves all formats."""
+        return dataclasses.replace(self, fmt=self.spec.formats[0])
+
+    def with_format(self, fmt: str) -> Request:
+        return Request.make(
+            self.name,
+            dict(self.params),
+            fmt=fmt,
+            seed=self.seed,
+            size=self.size,
+            dpi=self.dpi,
+            style=self.style,
+        )
+
     def key(self) -> str:
         """Content hash of the request, the package code and any style file."""
         h = hashlib.sha256(code_hash().encode())
@@ -202,17 +220,18 @@ class Request:
         return " ".join(parts)
 
 
-def draw(request: Request) -> tuple[bytes, Drawing]:
-    """Build and encode one request (in this process)."""
-    spec = request.spec
-    with style_context(request.style):
-        drawing = spec.draw(dict(request.params), seed=request.seed, size=request.size, dpi=request.dpi)
+def draw_encoded(requests: list[Request]) -> tuple[list[bytes], Drawing]:
+    """Build the drawing shared by ``requests`` (same figure, formats may differ) and encode it."""
+    base = requests[0]
+    if any(r.base() != base.base() for r in requests):
+        raise ValueError("draw_encoded takes requests for one drawing")
+    with style_context(base.style):
+        drawing = base.spec.draw(dict(base.params), seed=base.seed, size=base.size, dpi=base.dpi)
         try:
-            data = encode(drawing, request.fmt, dpi=request.dpi)
+            return [encode(drawing, r.fmt, dpi=r.dpi) for r in requests], drawing
         finally:
             if drawing.figure is not None:
                 drawing.figure.clear()
-    return data, drawing
 
 
 def render(
@@ -257,7 +276,7 @@ def render(
     if path is not None:
         path, fmt = check_output_path(path, spec)
     request = Request.make(name, params, fmt=fmt, seed=seed, size=size, dpi=dpi, style=style)
-    data, _ = draw(request)
+    (data,), _ = draw_encoded([request])
     if path is not None:
         write_atomic(path, data)
     return data
@@ -278,16 +297,15 @@ class CacheEntry:
         return self.path.name
 
 
-def _meta_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"{key}.json"
+def _paths(request: Request, cache_dir: Path) -> tuple[Path, Path]:
+    """(file, metadata) paths of ``request`` in ``cache_dir``."""
+    stem = f"{request.name}-{request.key()}"
+    return cache_dir / f"{stem}.{request.fmt}", cache_dir / f"{stem}.json"
 
 
 def lookup(request: Request, cache_dir: str | os.PathLike) -> CacheEntry | None:
     """The cached entry of ``request``, or None."""
-    cache_dir = Path(cache_dir)
-    key = request.key()
-    out = cache_dir / f"{request.name}-{key}.{request.fmt}"
-    meta = _meta_path(cache_dir, key)
+    out, meta = _paths(request, Path(cache_dir))
     if out.is_file() and meta.is_file():
         info = json.loads(meta.read_text())
         return CacheEntry(request, out, info["alt"], info["data"])
@@ -296,24 +314,40 @@ def lookup(request: Request, cache_dir: str | os.PathLike) -> CacheEntry | None:
 
 def ensure_rendered(request: Request, cache_dir: str | os.PathLike) -> CacheEntry:
     """Render ``request`` into ``cache_dir`` unless it is there already."""
+    return ensure_rendered_group([request], cache_dir)[0]
+
+
+def ensure_rendered_group(
+    requests: list[Request], cache_dir: str | os.PathLike
+) -> list[CacheEntry]:
+    """Render requests that differ only in format from one drawing, into the cache.
+
+    Building a figure (training nets, for the lab figures) costs far more than
+    encoding it, so a PNG and an SVG of the same figure share one build.
+    """
     cache_dir = Path(cache_dir)
-    hit = lookup(request, cache_dir)
-    if hit is not None:
-        return hit
+    hits = [lookup(r, cache_dir) for r in requests]
+    todo = [r for r, h in zip(requests, hits, strict=True) if h is None]
+    if not todo:
+        return hits
     cache_dir.mkdir(parents=True, exist_ok=True)
-    data, drawing = draw(request)
-    key = request.key()
-    out = write_atomic(cache_dir / f"{request.name}-{key}.{request.fmt}", data)
-    info = {
-        "name": request.name,
-        "params": dict(request.params),
-        "seed": request.seed,
-        "alt": drawing.alt,
-        "data": jsonable(drawing.data),
-        "cli": request.cli(),
-    }
-    write_atomic(_meta_path(cache_dir, key), json.dumps(info, sort_keys=True).encode())
-    return CacheEntry(request, out, drawing.alt, info["data"])
+    blobs, drawing = draw_encoded(todo)
+    made = {}
+    for r, data in zip(todo, blobs, strict=True):
+        out, meta = _paths(r, cache_dir)
+        info = {
+            "name": r.name,
+            "params": dict(r.params),
+            "seed": r.seed,
+            "alt": drawing.alt,
+            "data": jsonable(drawing.data),
+            "cli": r.cli(),
+        }
+        # The metadata is written last: an entry counts only when both exist.
+        write_atomic(out, data)
+        write_atomic(meta, json.dumps(info, sort_keys=True, indent=1).encode())
+        made[r] = CacheEntry(r, out, drawing.alt, info["data"])
+    return [h if h is not None else made[r] for r, h in zip(requests, hits, strict=True)]
 
 
 def _worker_init() -> None:
@@ -341,25 +375,28 @@ def render_many(
     """
     requests = list(dict.fromkeys(requests))
     entries: dict[Request, CacheEntry] = {}
-    todo = []
+    groups: dict[Request, list[Request]] = {}
     for r in requests:
         hit = lookup(r, cache_dir)
         if hit is None:
-            todo.append(r)
+            groups.setdefault(r.base(), []).append(r)
         else:
             entries[r] = hit
     total, done = len(requests), len(entries)
     if progress and done:
         progress(done, total, None)
     jobs = default_jobs() if jobs is None else jobs
-    todo.sort(key=lambda r: -r.spec.cost)
+    # Slowest first, so both cores stay busy to the end.
+    todo = sorted(groups.values(), key=lambda g: -g[0].spec.cost)
     if jobs <= 1 or len(todo) <= 1:
-        for r in todo:
-            entries[r] = ensure_rendered(r, cache_dir)
-            done += 1
-            if progress:
-                progress(done, total, r)
-        return entries
+        results = (ensure_rendered_group(g, cache_dir) for g in todo)
+        for group, made in zip(todo, results, strict=False):
+            for r, e in zip(group, made, strict=True):
+                entries[r] = e
+                done += 1
+                if progress:
+                    progress(done, total, r)
+        return {r: entries[r] for r in requests}
     import multiprocessing
 
     # One BLAS thread per worker: the parallelism is across figures.
@@ -367,14 +404,21 @@ def render_many(
         os.environ.setdefault(var, "1")
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-        futures = {pool.submit(ensure_rendered, r, cache_dir): r for r in todo}
+        futures = {pool.submit(ensure_rendered_group, g, cache_dir): g for g in todo}
         for fut in as_completed(futures):
-            r = futures[fut]
-            entries[r] = fut.result()
-            done += 1
-            if progress:
-                progress(done, total, r)
+            for r, e in zip(futures[fut], fut.result(), strict=True):
+                entries[r] = e
+                done += 1
+                if progress:
+                    progress(done, total, r)
     return {r: entries[r] for r in requests}
 
 
-__all__ += ["FORMATS", "check_output_path", "draw", "lookup", "default_jobs"]
+__all__ += [
+    "FORMATS",
+    "check_output_path",
+    "default_jobs",
+    "draw_encoded",
+    "ensure_rendered_group",
+    "lookup",
+]

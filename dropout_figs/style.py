@@ -84,7 +84,7 @@ def parse_size(text: str | tuple[int, int]) -> tuple[int, int]:
                 f"size must be WxH in pixels (e.g. 1920x1080) or one of {', '.join(SIZES)}; "
                 f"got {text!r}"
             ) from None
-    if not (64 <= w and 64 <= h and w * h <= MAX_PIXELS):
+    if not (w >= 64 and h >= 64 and w * h <= MAX_PIXELS):
         raise DropoutFigsError(
             f"size must be at least 64x64 and at most {MAX_PIXELS:,} pixels; got {w}x{h}"
         )
