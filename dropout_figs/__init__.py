@@ -54,7 +54,13 @@ def draw_figure(name, *, seed=None, size=None, dpi=None, **params):
     return get_figure(name).draw(params, seed=seed, size=size, dpi=dpi)
 
 
+#: Submodules reachable as attributes (``dropout_figs.theory``) without an import.
+_SUBMODULES = {"data", "lab", "maths", "mlp", "registry", "render", "style", "theory"}
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         value = getattr(module, name)

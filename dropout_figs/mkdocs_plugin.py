@@ -1,0 +1,373 @@
+"""MkDocs plugin: figures of the catalogue rendered at build time, numbers from the package.
+
+Add it to any MkDocs site (``plugins: [search, dropout-figs]``), then in a page:
+
+* a figure with its own parameters, rendered at build time into the site (not
+  into ``docs/``), cached by a hash of the parameters and the package's code::
+
+      ![Alt text](dropout-figs:mask-grid?n_units=64&keep_prob=0.5&seed=3)
+      ![](dropout-figs:kept-count-pmf?n=256&drop_rate=0.3&fmt=svg&size=1200x700)
+
+  An empty alt text is replaced by the figure's own, which states its numbers.
+  ``fmt``, ``seed``, ``size``, ``dpi`` and ``style`` are options; every other
+  key is a figure parameter. A plain link (``[PNG](dropout-figs:...?fmt=png)``)
+  links to the file; ``fmt=json`` links to the numbers behind the figure.
+  ``src="dropout-figs:..."`` works in raw HTML too.
+* numbers computed by the package, with Jinja2 (undefined names fail the build)::
+
+      {{ df.layer_summary(256, keep_prob=0.7).kept }} units are kept.
+      {{ figure_data("loss-curves", preset="severe-overfitting").with_dropout.val_loss }}
+
+  Globals: ``df`` (the ``dropout_figs`` package), ``figure_url``,
+  ``figure_data``, ``figure_alt``, ``figure_cli`` and ``gallery()``. Jinja
+  comments are ``{## ... ##}`` so that attribute lists like ``{#id}`` stay
+  Markdown.
+
+Before any page is rendered, a dry pass over every page collects the figures it
+will need and draws the missing ones in parallel on all cores; later passes and
+rebuilds read the cache. An unknown figure or a bad parameter fails the build
+with the page's name and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+from ._validate import DropoutFigsError
+
+log = get_plugin_logger(__name__)
+
+_OPTIONS = {"fmt", "format", "seed", "size", "dpi", "style"}
+# ![alt](dropout-figs:name?query "title") and [text](dropout-figs:name?query)
+_LINK_RE = re.compile(
+    r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\(\s*<?dropout-figs:(?P<target>[^)\s\"'>]+)>?"
+    r"(?P<title>\s+\"[^\"]*\")?\s*\)"
+)
+_SRC_RE = re.compile(r"(?P<attr>\b(?:src|href))=(?P<q>[\"'])dropout-figs:(?P<target>[^\"']+)(?P=q)")
+
+
+class _PluginConfig(Config):
+    cache_dir = c.Type(str, default=".cache/dropout-figs")
+    figures_dir = c.Type(str, default="figures")
+    jobs = c.Type(int, default=0)
+    macros = c.Type(bool, default=True)
+    style = c.Optional(c.Type(str))
+
+
+class _Probe:
+    """Stands in for figure data during the dry pass: any use gives a harmless value."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __call__(self, *a, **k):
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+    def __float__(self):
+        return 0.0
+
+    def __int__(self):
+        return 0
+
+    __index__ = __int__
+
+    def __round__(self, n=None):
+        return 0
+
+    def __str__(self):
+        return "0"
+
+    def __format__(self, spec):
+        return format(0.0, spec) if spec else "0"
+
+    def __bool__(self):
+        return False
+
+    def __len__(self):
+        return 0
+
+    def _op(self, *a):
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
+    __truediv__ = __rtruediv__ = __neg__ = __abs__ = __pow__ = _op
+
+
+class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
+    """Render the dropout-figs catalogue at build time (see the module docstring)."""
+
+    supports_multiple_instances = False
+
+    def __init__(self):
+        self._entries: dict = {}
+        self._files: Files | None = None
+        self._page = None
+        self._dry: set | None = None
+        self._env = None
+
+    # ------------------------------------------------------------------ hooks
+    def on_config(self, config):
+        root = Path(config.config_file_path or ".").resolve().parent
+        cache = Path(self.config.cache_dir)
+        self._cache = cache if cache.is_absolute() else root / cache
+        self._root = root
+        self._mkdocs_config = config
+        self._figdir = self.config.figures_dir.strip("/")
+        return config
+
+    def on_files(self, files: Files, config) -> Files:
+        from .render import render_many
+
+        self._files = files
+        self._dry = set()
+        for file in files.documentation_pages():
+            if not file.src_uri.endswith(".md"):
+                continue
+            text = file.content_string
+            if self.config.macros and ("{{" in text or "{%" in text):
+                # Errors are reported by the real pass, with the page's name.
+                with contextlib.suppress(Exception):
+                    text = self._jinja(text, file.src_uri)
+            for m in _LINK_RE.finditer(text):
+                self._record(m["target"])
+            for m in _SRC_RE.finditer(text):
+                self._record(m["target"])
+        todo, self._dry = self._dry, None
+        if todo:
+            jobs = self.config.jobs or None
+            n_cached = 0
+
+            def progress(done, total, request):
+                nonlocal n_cached
+                if request is None:
+                    n_cached = done
+
+            render_many(todo, self._cache, jobs=jobs, progress=progress)
+            log.info(
+                "%d figure files (%d drawn, %d from the cache)",
+                len(todo),
+                len(todo) - n_cached,
+                n_cached,
+            )
+        return files
+
+    def on_page_markdown(self, markdown: str, page, config, files: Files):
+        if not page.file.src_uri.endswith(".md"):
+            return markdown
+        self._page, self._files = page, files
+        where = page.file.src_uri
+        try:
+            if self.config.macros and ("{{" in markdown or "{%" in markdown):
+                markdown = self._jinja(markdown, where)
+            markdown = _LINK_RE.sub(self._replace_link, markdown)
+            markdown = _SRC_RE.sub(self._replace_src, markdown)
+        except DropoutFigsError as exc:
+            raise PluginError(f"dropout-figs: {where}: {exc}") from None
+        except PluginError:
+            raise
+        except Exception as exc:
+            import jinja2
+
+            if isinstance(exc, jinja2.TemplateError):
+                line = getattr(exc, "lineno", None)
+                at = f"{where}:{line}" if line else where
+                raise PluginError(f"dropout-figs: {at}: {type(exc).__name__}: {exc}") from None
+            raise
+        finally:
+            self._page = None
+        return markdown
+
+    # ------------------------------------------------------------------ requests
+    def _request(self, target: str | None = None, name: str | None = None, **kwargs):
+        """A Request from ``name?query`` or from keyword arguments."""
+        from .render import Request
+
+        if target is not None:
+            name, _, query = target.partition("?")
+            kwargs = dict(parse_qsl(query.replace("&amp;", "&"), keep_blank_values=True))
+        opts = {k: kwargs.pop(k) for k in list(kwargs) if k in _OPTIONS}
+        fmt = opts.pop("fmt", None) or opts.pop("format", None)
+        as_json = fmt == "json"
+        request = Request.make(
+            name,
+            kwargs,
+            fmt=None if as_json else fmt,
+            seed=opts.get("seed"),
+            size=opts.get("size"),
+            dpi=opts.get("dpi"),
+            style=opts.get("style") or self._style(),
+        )
+        return request, as_json
+
+    def _style(self):
+        style = self.config.style
+        if style and (self._root / style).is_file():
+            return str(self._root / style)
+        return style
+
+    def _record(self, target: str | None = None, name: str | None = None, **kwargs) -> None:
+        try:
+            request, _ = self._request(target, name, **kwargs)
+        except DropoutFigsError:
+            return
+        self._dry.add(request)
+
+    def _entry(self, request):
+        from .render import ensure_rendered
+
+        entry = self._entries.get(request)
+        if entry is None:
+            entry = self._entries[request] = ensure_rendered(request, self._cache)
+        return entry
+
+    def _site_file(self, request, as_json: bool = False) -> File:
+        """Register the cached file with MkDocs (so it is copied and links validate)."""
+        entry = self._entry(request)
+        path = entry.path.with_suffix(".json") if as_json else entry.path
+        src_uri = f"{self._figdir}/{path.name}"
+        file = self._files.get_file_from_path(src_uri)
+        if file is None:
+            file = File.generated(self._mkdocs_config, src_uri, abs_src_path=str(path))
+            self._files.append(file)
+        return file
+
+    def _page_relative(self, file: File) -> str:
+        """Path of ``file`` relative to the current page's source (for Markdown links)."""
+        here = posixpath.dirname(self._page.file.src_uri) or "."
+        return posixpath.relpath(file.src_uri, here)
+
+    # ------------------------------------------------------------------ rewriting
+    def _replace_link(self, m: re.Match) -> str:
+        request, as_json = self._request(m["target"])
+        file = self._site_file(request, as_json)
+        text = m["text"]
+        if m["bang"] and not text.strip():
+            text = self._entry(request).alt.replace("[", "(").replace("]", ")")
+        return f"{m['bang']}[{text}]({self._page_relative(file)}{m['title'] or ''})"
+
+    def _replace_src(self, m: re.Match) -> str:
+        request, as_json = self._request(m["target"])
+        file = self._site_file(request, as_json)
+        return f"{m['attr']}={m['q']}{get_relative_url(file.url, self._page.url)}{m['q']}"
+
+    # ------------------------------------------------------------------ Jinja
+    def _jinja(self, text: str, where: str) -> str:
+        env = self._jinja_env()
+        return env.from_string(text).render()
+
+    def _jinja_env(self):
+        if self._env is None:
+            import jinja2
+
+            import dropout_figs
+
+            env = jinja2.Environment(
+                undefined=jinja2.StrictUndefined,
+                comment_start_string="{##",
+                comment_end_string="##}",
+                keep_trailing_newline=True,
+                autoescape=False,
+            )
+            env.globals.update(
+                df=dropout_figs,
+                figure_url=self._figure_url,
+                figure_data=self._figure_data,
+                figure_alt=self._figure_alt,
+                figure_cli=self._figure_cli,
+                gallery=self._gallery,
+            )
+            env.filters["thousands"] = lambda x: f"{int(x):,}"
+            env.filters["percent"] = lambda x, digits=1: f"{100 * float(x):.{digits}f} %"
+            env.filters["tojson_compact"] = lambda x: json.dumps(x, separators=(",", ":"))
+            self._env = env
+        return self._env
+
+    def _figure_url(self, name: str, **params: Any) -> str:
+        """URL of the rendered figure, relative to the page (for raw HTML and scripts)."""
+        if self._dry is not None:
+            self._record(None, name, **params)
+            return "#"
+        request, as_json = self._request(None, name, **params)
+        return get_relative_url(self._site_file(request, as_json).url, self._page.url)
+
+    def _figure_data(self, name: str, **params: Any):
+        """The numbers behind a figure (its ``Drawing.data``), from the same cached render."""
+        if self._dry is not None:
+            self._record(None, name, **params)
+            return _Probe()
+        request, _ = self._request(None, name, **params)
+        return self._entry(request).data
+
+    def _figure_alt(self, name: str, **params: Any) -> str:
+        if self._dry is not None:
+            self._record(None, name, **params)
+            return ""
+        request, _ = self._request(None, name, **params)
+        return self._entry(request).alt
+
+    def _figure_cli(self, name: str, **params: Any) -> str:
+        request, _ = self._request(None, name, **params)
+        return request.cli()
+
+    def _gallery(self, group: str | None = None, heading: str = "##") -> str:
+        """Markdown for every catalogued figure: picture, downloads, command, alt text."""
+        from .registry import iter_figures
+
+        blocks = []
+        for spec in iter_figures(group):
+            fmts = ["gif", "png"] if spec.animated else ["png", "svg", "pdf"]
+            if self._dry is not None:
+                for fmt in fmts:
+                    self._record(None, spec.name, fmt=fmt)
+                continue
+            first, _ = self._request(None, spec.name, fmt=fmts[0])
+            entry = self._entry(first)
+            downloads = " · ".join(
+                f"[{fmt.upper()}](dropout-figs:{spec.name}?fmt={fmt})" for fmt in fmts
+            )
+            downloads += f" · [numbers (JSON)](dropout-figs:{spec.name}?fmt=json)"
+            rows = "\n".join(
+                f"| `{flags}` | {p.help} | {p.describe()} |"
+                for p, flags in zip(spec.params, spec.flag_names(), strict=True)
+            )
+            blocks.append(
+                f"{heading} {spec.name} {{ #{spec.name} }}\n\n"
+                f"{spec.summary}\n\n"
+                f'<figure markdown="span">\n'
+                f"  ![{_md_escape(entry.alt)}](dropout-figs:{spec.name}?fmt={fmts[0]})\n"
+                f"</figure>\n\n"
+                f"**Download:** {downloads}\n\n"
+                f"**Rebuild:**\n\n```bash\n{first.cli()}\n```\n\n"
+                f"**Alt text:** {html.escape(entry.alt)}\n\n"
+                f'??? info "Parameters of {spec.name}"\n\n'
+                f"    | flag | meaning | values |\n    |---|---|---|\n"
+                + "\n".join("    " + r for r in rows.splitlines())
+                + f"\n    | `--seed` | random seed | default {spec.seed} |\n\n"
+                "Licence: [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/), "
+                "dropout-figs.\n"
+            )
+        return "\n".join(blocks)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")").replace("\n", " ")
