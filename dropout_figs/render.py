@@ -203,12 +203,12 @@ class Request:
         """The command line that rebuilds this file."""
         spec = self.spec
         parts = ["dropout-figs render", self.name, "-o", f"{self.name}.{self.fmt}"]
-        defaults = spec.defaults()
-        for name, value in self.params:
-            if value != defaults[name]:
-                p = spec.param[name]
+        values = dict(self.params)
+        for p in spec.params:
+            value = values[p.name]
+            if value != p.default:
                 shown = f"{value:g}" if isinstance(value, float) else str(value).lower()
-                parts += [p.flag, shown]
+                parts += [min(p.flags, key=len), shown]
         if self.seed != spec.seed:
             parts += ["--seed", str(self.seed)]
         if self.size != spec.size:
