@@ -32,7 +32,6 @@ _LAZY = {
     "figure_names": "registry",
     "get_figure": "registry",
     "iter_figures": "registry",
-    "render": "render",
     # the training lab
     "make_dataset": "data",
     "TrainConfig": "lab",
@@ -40,7 +39,18 @@ _LAZY = {
     "PRESETS": "lab",
 }
 
-__all__ = [*sorted(_LAZY), "__version__", "draw_figure"]
+__all__ = [*sorted(_LAZY), "__version__", "draw_figure", "render_figure"]
+
+
+def render_figure(name, path=None, **kwargs):
+    """Render a catalogued figure to bytes, and to ``path`` if given.
+
+    The same as :func:`dropout_figs.render.render`; see it for the options
+    (``seed``, ``size``, ``dpi``, ``style``, ``fmt`` and the figure's parameters).
+    """
+    from .render import render
+
+    return render(name, path, **kwargs)
 
 
 def draw_figure(name, *, seed=None, size=None, dpi=None, **params):
