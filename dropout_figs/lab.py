@@ -1,0 +1,1031 @@
+"""The training lab: train small MLPs with and without dropout on toy data, fast.
+
+:func:`train` trains one network; :func:`compare` trains the same network
+without and with dropout from the same initial weights, data and batch order;
+:func:`train_many` trains many small networks at once (a keep-probability
+sweep over several seeds) and :data:`PRESETS` are tuned starting points.
+
+The maths is :mod:`dropout_figs.mlp`; this module runs the same maths on a
+stack of M same-shaped models in lock-step, because at these sizes the time
+goes into per-call overhead, not arithmetic:
+
+* the weights of all M models sit in one ``(M, P)`` buffer (as do the
+  gradients and the optimiser's state), so an Adam step is a dozen ufunc calls
+  whatever the depth, and layer ``l`` is a view of shape ``(M, fan_in, fan_out)``
+  multiplied with batched ``np.matmul(..., out=...)``;
+* activations are preallocated once per batch size;
+* masks are drawn once per epoch as uint16 integers (one mask per example) and
+  thresholded; ReLU and mask fold into one factor that the backward pass reuses.
+
+Reproducibility: every model draws from its own three streams spawned from
+its generator (initial weights, batch order, masks), so a model gives the same
+result (to floating-point rounding, in practice bit for bit) whether trained
+alone by :func:`train` or inside a stack by :func:`train_many`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import ctypes
+import dataclasses
+import functools
+import glob
+import itertools
+import math
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import mlp
+from ._validate import DropoutFigsError, check_count, check_finite, check_probability
+from .data import Dataset, as_rng, make_dataset
+
+__all__ = [
+    "OPTIMIZERS",
+    "PRESETS",
+    "SCHEMES",
+    "Preset",
+    "TrainConfig",
+    "TrainResult",
+    "compare",
+    "get_preset",
+    "preset_data",
+    "sweep_dataset_size",
+    "sweep_keep_prob",
+    "train",
+    "train_many",
+]
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEMES = mlp.SCHEMES
+HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_loss_dropout")
+
+# Adam's constants, as in Kingma and Ba (2015) and PyTorch's defaults.
+_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+# Masks come from 16-bit integers: a unit is kept when its integer is below
+# round(keep_prob * 2**16), so the keep probability is exact to 1 / 65536.
+_MASK_LEVELS = 1 << 16
+
+
+# =========================================================================== configuration
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to build and train one network (validated on creation).
+
+    Attributes
+    ----------
+    hidden_layers : int, default 3
+        Number of hidden ReLU layers (0 gives logistic regression).
+    width : int, default 64
+        Units per hidden layer.
+    keep_prob : float, default 1.0
+        Probability a hidden unit is kept (1 = no dropout; drop rate = 1 - keep_prob).
+    input_keep_prob : float, default 1.0
+        Probability an input coordinate is kept.
+    epochs : int, default 150
+    batch_size : int, default 32
+        Mini-batch size (capped at the number of training points).
+    optimizer : {"adam", "sgd"}
+        ``"sgd"`` uses (heavy-ball) ``momentum``.
+    lr : float, default 1e-3
+    momentum : float, default 0.9
+        SGD only.
+    l2 : float, default 0.0
+        Adds ``l2 / 2 * sum(W**2)`` (weights, not biases) to the loss; the
+        reported losses are the cross-entropy alone.
+    max_norm : float or None
+        If set, after every update each unit's incoming weight vector is
+        rescaled to norm at most ``max_norm`` (Srivastava et al., 2014).
+    scheme : {"inverted", "classic"}
+        Inverted dropout scales kept units by ``1 / keep_prob`` in training;
+        the classic scheme does not, and scales the weights at test time.
+    """
+
+    hidden_layers: int = 3
+    width: int = 64
+    keep_prob: float = 1.0
+    input_keep_prob: float = 1.0
+    epochs: int = 150
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    l2: float = 0.0
+    max_norm: float | None = None
+    scheme: str = "inverted"
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        put("hidden_layers", check_count(self.hidden_layers, "hidden_layers", low=0, high=16))
+        put("width", check_count(self.width, "width", low=1, high=4096))
+        put("keep_prob", check_probability(self.keep_prob, "keep_prob"))
+        put("input_keep_prob", check_probability(self.input_keep_prob, "input_keep_prob"))
+        put("epochs", check_count(self.epochs, "epochs", low=1, high=100_000))
+        put("batch_size", check_count(self.batch_size, "batch_size", low=1, high=1_000_000))
+        if self.optimizer not in OPTIMIZERS:
+            raise DropoutFigsError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}")
+        put("lr", check_finite(self.lr, "lr", low=0.0, high=10.0, low_open=True))
+        put("momentum", check_finite(self.momentum, "momentum", low=0.0, high=1.0, high_open=True))
+        put("l2", check_finite(self.l2, "l2", low=0.0, high=100.0))
+        if self.max_norm is not None:
+            put("max_norm", check_finite(self.max_norm, "max_norm", low=0.0, low_open=True))
+        if self.scheme not in SCHEMES:
+            raise DropoutFigsError(f"scheme must be 'inverted' or 'classic'; got {self.scheme!r}")
+
+    @property
+    def drop_rate(self) -> float:
+        """``1 - keep_prob``: the probability a hidden unit is dropped."""
+        return 1.0 - self.keep_prob
+
+    @property
+    def uses_dropout(self) -> bool:
+        return self.keep_prob < 1.0 or self.input_keep_prob < 1.0
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def layer_sizes(self, n_inputs: int = 2, n_classes: int = 2) -> tuple[int, ...]:
+        return (n_inputs, *([self.width] * self.hidden_layers), n_classes)
+
+
+@dataclass
+class TrainResult:
+    """A trained network and its learning curves.
+
+    Attributes
+    ----------
+    config : TrainConfig
+    params : list of (W, b)
+        Weights ready for :func:`dropout_figs.mlp.predict_proba` (eval mode). For
+        the classic scheme these are already weight-scaled.
+    history : dict of str -> ndarray of shape (epochs,)
+        Per epoch, in eval mode on the full sets: ``train_loss``, ``val_loss``
+        (mean cross-entropy), ``train_acc``, ``val_acc``; and
+        ``train_loss_dropout``, the mean of that epoch's mini-batch losses with
+        dropout on (what a training loop prints; it sits above the eval-mode
+        losses, which is why validation loss can be below it).
+    snapshots : dict of int -> list of (W, b)
+        Eval-ready weights at the end of the requested epochs (0 = initial).
+    init_params : list of (W, b)
+        The initial weights.
+    seconds : float
+        Wall-clock training time (for :func:`train_many`, the stack's time
+        divided by the number of models in it).
+    raw_params : list of (W, b)
+        The weights as trained (differs from ``params`` for the classic scheme).
+    """
+
+    config: TrainConfig
+    params: list
+    history: dict[str, np.ndarray]
+    snapshots: dict[int, list] = field(default_factory=dict)
+    init_params: list = field(default_factory=list)
+    seconds: float = 0.0
+    raw_params: list = field(default_factory=list)
+
+    def metrics(self) -> dict:
+        """Final-epoch numbers: train/val loss and accuracy, the gap, epochs, seconds.
+
+        ``gap = val_loss - train_loss`` (eval mode); large and growing = overfitting.
+        """
+        h = self.history
+        out = {k: float(h[k][-1]) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+        out["gap"] = out["val_loss"] - out["train_loss"]
+        out["epochs"] = len(h["train_loss"])
+        out["seconds"] = float(self.seconds)
+        return out
+
+
+# =========================================================================== the engine
+@functools.cache
+def _blas_thread_setter():
+    """OpenBLAS's ``openblas_set_num_threads_local`` from NumPy's own copy, or None.
+
+    On small matrices OpenBLAS's worker threads cost far more than they save
+    (they spin, and steal the core the other half of a sweep runs on), so the
+    training loop asks for one BLAS thread, for the calling thread only.
+    """
+    numpy_dir = os.path.dirname(np.__file__)
+    patterns = (
+        os.path.join(numpy_dir, os.pardir, "numpy.libs", "*openblas*"),
+        os.path.join(numpy_dir, ".dylibs", "*openblas*"),
+    )
+    for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
+        try:
+            setter = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        setter.restype = ctypes.c_int
+        setter.argtypes = [ctypes.c_int]
+        return setter
+    return None
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Run the block with one BLAS thread in this thread (no-op without OpenBLAS)."""
+    setter = _blas_thread_setter()
+    if setter is None:
+        yield
+        return
+    previous = setter(1)
+    try:
+        yield
+    finally:
+        setter(max(previous, 1))
+
+
+class _Buffers:
+    """Preallocated arrays for a stack of M models on batches of n examples."""
+
+    def __init__(self, M, n, sizes, need_masks):
+        n_in, *hidden, n_out = sizes
+        self.x = np.empty((M, n, n_in))
+        self.y = np.empty((M, n), dtype=np.int64)
+        self.h = [np.empty((M, n, w)) for w in hidden]
+        self.factor = [np.empty((M, n, w)) for w in hidden]
+        self.dh = [np.empty((M, n, w)) for w in hidden]
+        self.logits = np.empty((M, n, n_out))
+        self.probs = np.empty((M, n, n_out))
+        self.onehot = np.empty((M, n, n_out))
+        self.rowmax = np.empty((M, n, 1))
+        self.rowsum = np.empty((M, n, 1))
+        self.classes = np.arange(n_out)
+        if need_masks:
+            self.positive = [np.empty((M, n, w), dtype=bool) for w in hidden]
+            self.keep = [np.empty((M, n, w), dtype=bool) for w in hidden]
+            self.keep_in = np.empty((M, n, n_in), dtype=bool)
+            self.factor_in = np.empty((M, n, n_in))
+
+
+class _Stack:
+    """M same-shaped MLPs trained in lock-step on their own data, order and masks.
+
+    All per-model hyperparameters (keep_prob, lr, l2, ...) are arrays over the
+    model axis, so models in one stack may differ in everything but the layer
+    sizes, epochs, batch size, optimizer and data set sizes.
+    """
+
+    def __init__(self, configs, datasets, inits, order_rngs, mask_rngs):
+        c0 = configs[0]
+        self.configs = configs
+        self.M = M = len(configs)
+        self.sizes = sizes = c0.layer_sizes(datasets[0].x_train.shape[1], datasets[0].n_classes)
+        self.n_layers = len(sizes) - 1
+        self.epochs = c0.epochs
+        self.optimizer = c0.optimizer
+        self.n_train = len(datasets[0].y_train)
+        self.batch_size = min(c0.batch_size, self.n_train)
+        self.order_rngs = order_rngs
+        self.mask_rngs = mask_rngs
+
+        # ---- data, stacked per model and flattened for one gather per batch
+        self.x_train = np.concatenate([d.x_train for d in datasets]).astype(np.float64)
+        self.y_train = np.concatenate([d.y_train for d in datasets]).astype(np.int64)
+        self.x_val = np.stack([d.x_val for d in datasets]).astype(np.float64)
+        self.y_val = np.stack([d.y_val for d in datasets]).astype(np.int64)
+        self.x_train_stacked = self.x_train.reshape(M, self.n_train, -1)
+        self.y_train_stacked = self.y_train.reshape(M, self.n_train)
+        self.row_offset = (np.arange(M) * self.n_train)[:, None]
+
+        # ---- one flat buffer each for parameters, gradients, optimiser state
+        shapes = list(itertools.pairwise(sizes))
+        self.P = P = sum(i * o + o for i, o in shapes)
+        self.theta = np.zeros((M, P))
+        self.grad = np.zeros((M, P))
+        self.tmp = np.empty((M, P))
+        self.W, self.b, self.dW, self.db = [], [], [], []
+        is_weight = np.zeros(P, dtype=bool)
+        off = 0
+        for i, o in shapes:
+            self.W.append(self.theta[:, off : off + i * o].reshape((M, i, o), copy=False))
+            self.dW.append(self.grad[:, off : off + i * o].reshape((M, i, o), copy=False))
+            is_weight[off : off + i * o] = True
+            off += i * o
+            self.b.append(self.theta[:, off : off + o].reshape((M, 1, o), copy=False))
+            self.db.append(self.grad[:, off : off + o].reshape((M, 1, o), copy=False))
+            off += o
+        for m, params in enumerate(inits):
+            for layer, (W, b) in enumerate(params):
+                self.W[layer][m] = W
+                self.b[layer][m, 0] = b
+        if self.optimizer == "adam":
+            self.adam_m = np.zeros((M, P))
+            self.adam_v = np.zeros((M, P))
+        else:
+            self.velocity = np.zeros((M, P))
+        self.step_count = 0
+
+        # ---- per-model hyperparameters, shaped to broadcast
+        def col(values, ndim):
+            return np.array(values, dtype=np.float64).reshape((M,) + (1,) * (ndim - 1))
+
+        kp = [c.keep_prob for c in configs]
+        ikp = [c.input_keep_prob for c in configs]
+        inverted = [c.scheme == "inverted" for c in configs]
+        self.hidden_dropout = [k < 1.0 for k in kp]
+        self.input_dropout = [k < 1.0 for k in ikp]
+        self.any_hidden_dropout = any(self.hidden_dropout) and self.n_layers > 1
+        self.any_input_dropout = any(self.input_dropout)
+        self.scale_h = col(
+            [1.0 / k if inv else 1.0 for k, inv in zip(kp, inverted, strict=True)], 3
+        )
+        self.scale_in = col(
+            [1.0 / k if inv else 1.0 for k, inv in zip(ikp, inverted, strict=True)], 3
+        )
+        self.eval_scale_h = col([1.0 if inv else k for k, inv in zip(kp, inverted, strict=True)], 3)
+        self.eval_scale_in = col(
+            [1.0 if inv else k for k, inv in zip(ikp, inverted, strict=True)], 3
+        )
+        self.any_classic = not all(inverted)
+        # keep iff bits <= threshold; keep_prob 1 gives 65535, which keeps everything.
+        self.thr_h = np.array([_threshold(k) for k in kp], dtype=np.uint16).reshape(M, 1, 1)
+        self.thr_in = np.array([_threshold(k) for k in ikp], dtype=np.uint16).reshape(M, 1, 1)
+        self.lr = col([c.lr for c in configs], 2)
+        self.momentum = col([c.momentum for c in configs], 2)
+        l2 = col([c.l2 for c in configs], 2)
+        self.weight_decay = l2 * is_weight if np.any(l2 > 0) else None
+        norms = [math.inf if c.max_norm is None else c.max_norm for c in configs]
+        self.max_norm = col(norms, 3) if any(math.isfinite(v) for v in norms) else None
+
+        # ---- masks: uint16 integers for one epoch, one row per example position
+        n_in = sizes[0]
+        self.hidden_cols = []
+        col0 = n_in
+        for w in sizes[1:-1]:
+            self.hidden_cols.append((col0, col0 + w))
+            col0 += w
+        self.n_bit_cols = col0
+        self.need_masks = self.any_hidden_dropout or self.any_input_dropout
+        self.bits = (
+            np.zeros((M, self.n_train, self.n_bit_cols), dtype=np.uint16)
+            if self.need_masks
+            else None
+        )
+        self.order = np.empty((M, self.n_train), dtype=np.int64)
+        self.buffers = {}
+
+    # ------------------------------------------------------------------ helpers
+    def _buffers(self, n, need_masks=True):
+        key = (n, need_masks)
+        if key not in self.buffers:
+            self.buffers[key] = _Buffers(self.M, n, self.sizes, need_masks and self.need_masks)
+        return self.buffers[key]
+
+    def _draw_epoch(self):
+        """Batch order and mask integers for one epoch, model by model (own streams)."""
+        n = self.n_train
+        for m in range(self.M):
+            self.order[m] = self.order_rngs[m].permutation(n)
+            if not self.need_masks:
+                continue
+            lo = 0 if self.input_dropout[m] else self.sizes[0]
+            hi = self.n_bit_cols if self.hidden_dropout[m] else self.sizes[0]
+            if hi > lo:
+                self.bits[m, :, lo:hi] = self.mask_rngs[m].integers(
+                    0, _MASK_LEVELS, size=(n, hi - lo), dtype=np.uint16
+                )
+        self.order += self.row_offset
+
+    # ------------------------------------------------------------------ one step
+    def _forward_backward(self, buf, bits):
+        """Forward and backward on the batch in ``buf``; grads into self.grad.
+
+        Returns the per-model mean cross-entropy of the batch (with dropout on).
+        """
+        L = self.n_layers - 1  # hidden layers
+        h_prev = buf.x
+        if self.any_input_dropout:
+            np.less_equal(bits[:, :, : self.sizes[0]], self.thr_in, out=buf.keep_in)
+            np.multiply(buf.keep_in, self.scale_in, out=buf.factor_in)
+            np.multiply(h_prev, buf.factor_in, out=h_prev)
+        # forward: z = h W + b, then h = z * factor with factor = [z > 0] * mask * scale
+        for layer in range(L):
+            h = buf.h[layer]
+            f = buf.factor[layer]
+            np.matmul(h_prev, self.W[layer], out=h)
+            np.add(h, self.b[layer], out=h)
+            if self.any_hidden_dropout:
+                lo, hi = self.hidden_cols[layer]
+                keep = buf.keep[layer]
+                np.greater(h, 0.0, out=buf.positive[layer])
+                np.less_equal(bits[:, :, lo:hi], self.thr_h, out=keep)
+                np.logical_and(keep, buf.positive[layer], out=keep)
+                np.multiply(keep, self.scale_h, out=f)
+            else:
+                np.greater(h, 0.0, out=f)
+            np.multiply(h, f, out=h)
+            h_prev = h
+        logits, probs = buf.logits, buf.probs
+        np.matmul(h_prev, self.W[L], out=logits)
+        np.add(logits, self.b[L], out=logits)
+
+        # softmax cross-entropy: loss = log sum exp(logits) - logit_y
+        np.max(logits, axis=2, keepdims=True, out=buf.rowmax)
+        np.subtract(logits, buf.rowmax, out=probs)
+        np.exp(probs, out=probs)
+        np.sum(probs, axis=2, keepdims=True, out=buf.rowsum)
+        picked = np.take_along_axis(logits, buf.y[:, :, None], axis=2)
+        losses = (np.log(buf.rowsum) + buf.rowmax - picked).mean(axis=(1, 2))
+        # dL/dlogits = (softmax - one_hot) / n
+        np.divide(probs, buf.rowsum, out=probs)
+        np.equal(buf.y[:, :, None], buf.classes, out=buf.onehot)
+        np.subtract(probs, buf.onehot, out=probs)
+        np.multiply(probs, 1.0 / probs.shape[1], out=probs)
+
+        # backward, layer by layer: dW = h_prev^T dz, db = sum dz, dh_prev = dz W^T
+        dz = probs
+        for layer in range(L, -1, -1):
+            h_in = buf.h[layer - 1] if layer > 0 else buf.x
+            np.matmul(h_in.transpose(0, 2, 1), dz, out=self.dW[layer])
+            np.sum(dz, axis=1, keepdims=True, out=self.db[layer])
+            if layer > 0:
+                dh = buf.dh[layer - 1]
+                np.matmul(dz, self.W[layer].transpose(0, 2, 1), out=dh)
+                np.multiply(dh, buf.factor[layer - 1], out=dh)
+                dz = dh
+        return losses
+
+    def _update(self):
+        """One optimiser step on the flat buffers (plus L2 and max-norm)."""
+        g, theta, tmp = self.grad, self.theta, self.tmp
+        if self.weight_decay is not None:
+            np.multiply(theta, self.weight_decay, out=tmp)
+            np.add(g, tmp, out=g)
+        self.step_count += 1
+        t = self.step_count
+        if self.optimizer == "adam":
+            m, v = self.adam_m, self.adam_v
+            np.multiply(m, _BETA1, out=m)
+            np.multiply(g, 1.0 - _BETA1, out=tmp)
+            np.add(m, tmp, out=m)
+            np.multiply(v, _BETA2, out=v)
+            np.multiply(g, g, out=tmp)
+            np.multiply(tmp, 1.0 - _BETA2, out=tmp)
+            np.add(v, tmp, out=v)
+            # PyTorch's form: step = lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+            bc1 = 1.0 - _BETA1**t
+            bc2 = 1.0 - _BETA2**t
+            np.sqrt(v, out=tmp)
+            np.multiply(tmp, 1.0 / math.sqrt(bc2), out=tmp)
+            np.add(tmp, _EPS, out=tmp)
+            np.divide(m, tmp, out=tmp)
+            np.multiply(tmp, self.lr * (1.0 / bc1), out=tmp)
+            np.subtract(theta, tmp, out=theta)
+        else:
+            vel = self.velocity
+            np.multiply(vel, self.momentum, out=vel)
+            np.add(vel, g, out=vel)
+            np.multiply(vel, self.lr, out=tmp)
+            np.subtract(theta, tmp, out=theta)
+        if self.max_norm is not None:
+            for W in self.W:
+                norms = np.sqrt(np.einsum("mio,mio->mo", W, W))[:, None, :]
+                np.maximum(norms, 1e-300, out=norms)
+                np.minimum(self.max_norm / norms, 1.0, out=norms)
+                np.multiply(W, norms, out=W)
+
+    # ------------------------------------------------------------------ evaluation
+    def _evaluate(self, x, y):
+        """Eval-mode mean cross-entropy and accuracy per model on (M, n, 2) inputs."""
+        buf = self._buffers(x.shape[1], need_masks=False)
+        h_prev = x
+        if self.any_classic:
+            np.multiply(x, self.eval_scale_in, out=buf.x)
+            h_prev = buf.x
+        L = self.n_layers - 1
+        for layer in range(L):
+            h = buf.h[layer]
+            np.matmul(h_prev, self.W[layer], out=h)
+            np.add(h, self.b[layer], out=h)
+            np.maximum(h, 0.0, out=h)
+            if self.any_classic:
+                np.multiply(h, self.eval_scale_h, out=h)
+            h_prev = h
+        logits = buf.logits
+        np.matmul(h_prev, self.W[L], out=logits)
+        np.add(logits, self.b[L], out=logits)
+        np.max(logits, axis=2, keepdims=True, out=buf.rowmax)
+        np.subtract(logits, buf.rowmax, out=buf.probs)
+        np.exp(buf.probs, out=buf.probs)
+        np.sum(buf.probs, axis=2, keepdims=True, out=buf.rowsum)
+        picked = np.take_along_axis(logits, y[:, :, None], axis=2)
+        losses = (np.log(buf.rowsum) + buf.rowmax - picked).mean(axis=(1, 2))
+        acc = (np.argmax(logits, axis=2) == y).mean(axis=1)
+        return losses, acc
+
+    def params_of(self, m, *, eval_ready=True):
+        """Copies of model m's weights as a list of (W, b)."""
+        c = self.configs[m]
+        out = []
+        for layer in range(self.n_layers):
+            W = self.W[layer][m].copy()
+            if eval_ready and c.scheme == "classic":
+                W *= c.input_keep_prob if layer == 0 else c.keep_prob
+            out.append((W, self.b[layer][m, 0].copy()))
+        return out
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, snapshot_epochs=()):
+        with _one_blas_thread():
+            return self._run(snapshot_epochs)
+
+    def _run(self, snapshot_epochs):
+        M, n, B, E = self.M, self.n_train, self.batch_size, self.epochs
+        history = {k: np.empty((M, E)) for k in HISTORY_KEYS}
+        snapshots = [{} for _ in range(M)]
+        want = set(snapshot_epochs)
+        if 0 in want:
+            for m in range(M):
+                snapshots[m][0] = self.params_of(m)
+        batch_loss = np.empty(M)
+        t0 = time.perf_counter()
+        for epoch in range(E):
+            self._draw_epoch()
+            batch_loss[:] = 0.0
+            for lo in range(0, n, B):
+                hi = min(lo + B, n)
+                buf = self._buffers(hi - lo)
+                idx = self.order[:, lo:hi]
+                np.take(self.x_train, idx, axis=0, out=buf.x)
+                np.take(self.y_train, idx, out=buf.y)
+                bits = self.bits[:, lo:hi, :] if self.need_masks else None
+                losses = self._forward_backward(buf, bits)
+                batch_loss += losses * (hi - lo)
+                self._update()
+            history["train_loss_dropout"][:, epoch] = batch_loss / n
+            loss, acc = self._evaluate(self.x_train_stacked, self.y_train_stacked)
+            history["train_loss"][:, epoch] = loss
+            history["train_acc"][:, epoch] = acc
+            loss, acc = self._evaluate(self.x_val, self.y_val)
+            history["val_loss"][:, epoch] = loss
+            history["val_acc"][:, epoch] = acc
+            if epoch + 1 in want:
+                for m in range(M):
+                    snapshots[m][epoch + 1] = self.params_of(m)
+        seconds = (time.perf_counter() - t0) / M
+        return [
+            TrainResult(
+                config=self.configs[m],
+                params=self.params_of(m),
+                history={k: v[m].copy() for k, v in history.items()},
+                snapshots=snapshots[m],
+                init_params=[],
+                seconds=seconds,
+                raw_params=self.params_of(m, eval_ready=False),
+            )
+            for m in range(M)
+        ]
+
+
+def _threshold(keep_prob: float) -> int:
+    """uint16 t with P(bits <= t) = (t + 1) / 65536 closest to keep_prob."""
+    return min(max(round(keep_prob * _MASK_LEVELS) - 1, 0), _MASK_LEVELS - 1)
+
+
+# =========================================================================== public API
+def _check_data(data) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise DropoutFigsError(
+            "data must be a dropout_figs.data.Dataset (see make_dataset); "
+            f"got {type(data).__name__}"
+        )
+    return data
+
+
+def _check_config(config) -> TrainConfig:
+    if not isinstance(config, TrainConfig):
+        raise DropoutFigsError(f"config must be a TrainConfig; got {type(config).__name__}")
+    return config
+
+
+def _check_init(params, sizes):
+    expected = list(itertools.pairwise(sizes))
+    ok = isinstance(params, (list, tuple)) and len(params) == len(expected)
+    if ok:
+        for (W, b), (i, o) in zip(params, expected, strict=True):
+            if np.shape(W) != (i, o) or np.shape(b) != (o,):
+                ok = False
+    if not ok:
+        got = [(np.shape(W), np.shape(b)) for W, b in params] if params is not None else None
+        raise DropoutFigsError(
+            f"init_params must be (W, b) pairs of shapes {[((i, o), (o,)) for i, o in expected]}; "
+            f"got {got}"
+        )
+    return [(np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)) for W, b in params]
+
+
+def _streams(rng):
+    """Three independent streams: initial weights, batch order, masks."""
+    return as_rng(rng).spawn(3)
+
+
+def _copy_params(params):
+    return [(W.copy(), b.copy()) for W, b in params]
+
+
+def train(
+    config: TrainConfig,
+    data: Dataset,
+    *,
+    rng,
+    init_params=None,
+    snapshot_epochs: Iterable[int] = (),
+) -> TrainResult:
+    """Train one network with mini-batch gradient descent and (optionally) dropout.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    data : Dataset
+        From :func:`dropout_figs.data.make_dataset`.
+    rng : numpy.random.Generator
+        Three streams are spawned from it: initial weights, batch order, masks.
+    init_params : list of (W, b), optional
+        Start from these weights instead of a He initialisation.
+    snapshot_epochs : iterable of int
+        Epochs after which to keep a copy of the weights (0 = the initial ones).
+
+    Returns
+    -------
+    TrainResult
+    """
+    config = _check_config(config)
+    data = _check_data(data)
+    epochs = _check_snapshots(snapshot_epochs, config.epochs)
+    init_rng, order_rng, mask_rng = _streams(rng)
+    sizes = config.layer_sizes(data.x_train.shape[1], data.n_classes)
+    if init_params is None:
+        init_params = mlp.init_params(sizes, rng=init_rng)
+    else:
+        init_params = _check_init(init_params, sizes)
+    stack = _Stack([config], [data], [init_params], [order_rng], [mask_rng])
+    (result,) = stack.run(epochs)
+    result.init_params = _copy_params(init_params)
+    return result
+
+
+def _check_snapshots(snapshot_epochs, n_epochs):
+    out = []
+    for e in snapshot_epochs:
+        out.append(check_count(e, "snapshot_epochs entry", low=0, high=n_epochs))
+    return tuple(sorted(set(out)))
+
+
+def compare(config: TrainConfig, data: Dataset, *, rng) -> dict[str, TrainResult]:
+    """Train the same network without and with dropout, everything else equal.
+
+    Both runs start from the same initial weights and see the same mini-batches
+    in the same order; only the dropout masks differ. "without_dropout" uses
+    ``keep_prob = input_keep_prob = 1``; "with_dropout" uses ``config``.
+
+    Returns
+    -------
+    dict
+        ``{"without_dropout": TrainResult, "with_dropout": TrainResult}``.
+    """
+    config = _check_config(config)
+    data = _check_data(data)
+    if not config.uses_dropout:
+        raise DropoutFigsError(
+            "compare needs dropout in config: keep_prob or input_keep_prob below 1 "
+            f"(got keep_prob={config.keep_prob:g}, input_keep_prob={config.input_keep_prob:g})"
+        )
+    init_rng, order_rng, mask_rng = _streams(rng)
+    without = config.replace(keep_prob=1.0, input_keep_prob=1.0)
+    sizes = config.layer_sizes(data.x_train.shape[1], data.n_classes)
+    init = mlp.init_params(sizes, rng=init_rng)
+    # The same batch order: each run gets an identical copy of the order stream.
+    stack = _Stack(
+        [without, config],
+        [data, data],
+        [init, init],
+        [copy.deepcopy(order_rng), order_rng],
+        [copy.deepcopy(mask_rng), mask_rng],
+    )
+    res_without, res_with = stack.run()
+    for r in (res_without, res_with):
+        r.init_params = _copy_params(init)
+        r.seconds *= 2  # both ran in one stack; each took its full share of the time
+    return {"without_dropout": res_without, "with_dropout": res_with}
+
+
+def _group_key(config, data):
+    return (
+        config.layer_sizes(data.x_train.shape[1], data.n_classes),
+        config.epochs,
+        min(config.batch_size, len(data.y_train)),
+        config.optimizer,
+        len(data.y_train),
+        len(data.y_val),
+    )
+
+
+def train_many(
+    configs: Sequence[TrainConfig],
+    data: Dataset | Sequence[Dataset],
+    *,
+    seeds: Sequence[int],
+    jobs: int | None = None,
+) -> list[TrainResult]:
+    """Train every config with every seed, many models at once.
+
+    Models that share layer sizes, epochs, batch size, optimizer and data set
+    sizes are stacked and trained in lock-step with batched matrix products;
+    each stack is split over ``jobs`` threads (NumPy releases the GIL inside
+    its loops). The result for ``(configs[i], seeds[j])`` equals, to
+    floating-point rounding, ``train(configs[i], data_i, rng=np.random.default_rng(seeds[j]))``
+    (the tests check this): every model keeps its own random streams.
+
+    Parameters
+    ----------
+    configs : sequence of TrainConfig
+    data : Dataset or sequence of Dataset
+        One data set for all, or one per config (e.g. a data-set-size sweep).
+    seeds : sequence of int
+        Every config is trained once per seed. The same seed gives the same
+        initial weights and batch order for configs of the same shape, so
+        configs are compared on common random numbers.
+    jobs : int, optional
+        Threads; default 2 (the machines this is tuned for have 2 cores),
+        1 when there are fewer than 4 models.
+
+    Returns
+    -------
+    list of TrainResult
+        Config-major: ``results[i * len(seeds) + j]`` is config i with seed j.
+    """
+    configs = [_check_config(c) for c in configs]
+    if isinstance(data, Dataset):
+        datasets = [data] * len(configs)
+    else:
+        datasets = [_check_data(d) for d in data]
+        if len(datasets) != len(configs):
+            raise DropoutFigsError(
+                f"data must be one Dataset or one per config ({len(configs)}); got {len(datasets)}"
+            )
+    seeds = [check_count(s, "seeds entry", low=0, high=2**63 - 1) for s in seeds]
+    if not configs or not seeds:
+        raise DropoutFigsError(
+            f"train_many needs at least one config and one seed; got {len(configs)} configs "
+            f"and {len(seeds)} seeds"
+        )
+    jobs = 2 if jobs is None else check_count(jobs, "jobs", low=1, high=64)
+
+    # One entry per model: (slot, config, data, init, order rng, mask rng)
+    groups: dict[tuple, list] = {}
+    for i, (config, d) in enumerate(zip(configs, datasets, strict=True)):
+        sizes = config.layer_sizes(d.x_train.shape[1], d.n_classes)
+        for j, seed in enumerate(seeds):
+            init_rng, order_rng, mask_rng = _streams(np.random.default_rng(seed))
+            init = mlp.init_params(sizes, rng=init_rng)
+            entry = (i * len(seeds) + j, config, d, init, order_rng, mask_rng)
+            groups.setdefault(_group_key(config, d), []).append(entry)
+
+    chunks = []
+    for entries in groups.values():
+        k = min(jobs, max(1, len(entries) // 2))
+        for part in np.array_split(np.arange(len(entries)), k):
+            if len(part):
+                chunks.append([entries[p] for p in part])
+
+    def run(chunk):
+        stack = _Stack(
+            [e[1] for e in chunk],
+            [e[2] for e in chunk],
+            [e[3] for e in chunk],
+            [e[4] for e in chunk],
+            [e[5] for e in chunk],
+        )
+        return stack.run()
+
+    results: list[TrainResult | None] = [None] * (len(configs) * len(seeds))
+    if jobs == 1 or len(chunks) == 1:
+        outs = [run(c) for c in chunks]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            outs = list(pool.map(run, chunks))
+    for chunk, out in zip(chunks, outs, strict=True):
+        for entry, res in zip(chunk, out, strict=True):
+            res.init_params = _copy_params(entry[3])
+            results[entry[0]] = res
+    return results
+
+
+# =========================================================================== sweeps
+def sweep_keep_prob(
+    config: TrainConfig,
+    data: Dataset,
+    keep_probs: Sequence[float],
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    jobs: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Final metrics as a function of the keep probability, over several seeds.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        ``keep_probs`` (K,), ``seeds`` (S,), and ``train_loss``, ``val_loss``,
+        ``train_acc``, ``val_acc``, ``gap`` each of shape (K, S): final-epoch,
+        eval-mode numbers. Seed j starts every keep probability from the same
+        weights and batch order.
+    """
+    keep_probs = [check_probability(k, "keep_probs entry") for k in keep_probs]
+    configs = [config.replace(keep_prob=k) for k in keep_probs]
+    results = train_many(configs, data, seeds=seeds, jobs=jobs)
+    out = {"keep_probs": np.array(keep_probs), "seeds": np.array(list(seeds))}
+    out.update(_metric_grid(results, len(keep_probs), len(seeds)))
+    return out
+
+
+def _metric_grid(results, *shape):
+    keys = ("train_loss", "val_loss", "train_acc", "val_acc", "gap")
+    grid = {k: np.empty(len(results)) for k in keys}
+    for i, r in enumerate(results):
+        m = r.metrics()
+        for k in keys:
+            grid[k][i] = m[k]
+    return {k: v.reshape(shape) for k, v in grid.items()}
+
+
+def sweep_dataset_size(
+    config: TrainConfig,
+    dataset: str,
+    n_samples: Sequence[int],
+    *,
+    keep_probs: Sequence[float] = (1.0, 0.5),
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    noise: float | None = None,
+    val_fraction: float = 0.5,
+    jobs: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Final metrics as a function of the data set size, without and with dropout.
+
+    For every size and seed a fresh data set is drawn (from a stream spawned
+    from the seed, independent of the training streams); every keep
+    probability is trained on it.
+
+    Returns
+    -------
+    dict of str -> ndarray
+        ``n_samples`` (N,), ``keep_probs`` (K,), ``seeds`` (S,), and
+        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``, ``gap`` of
+        shape (N, K, S).
+    """
+    sizes = [check_count(n, "n_samples entry", low=4) for n in n_samples]
+    keep_probs = [check_probability(k, "keep_probs entry") for k in keep_probs]
+    seeds = list(seeds)
+    grids = []
+    for n in sizes:
+        # Seed j: its own data set of size n (a stream independent of the training
+        # streams); every keep probability trained on it from seed j's weights.
+        results = []
+        for seed in seeds:
+            data_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+            d = make_dataset(
+                dataset, n_samples=n, noise=noise, val_fraction=val_fraction, rng=data_rng
+            )
+            configs = [config.replace(keep_prob=k) for k in keep_probs]
+            results.append(train_many(configs, [d] * len(configs), seeds=[seed], jobs=jobs))
+        flat = [results[s][k] for k in range(len(keep_probs)) for s in range(len(seeds))]
+        grids.append(_metric_grid(flat, len(keep_probs), len(seeds)))
+    out = {
+        "n_samples": np.array(sizes),
+        "keep_probs": np.array(keep_probs),
+        "seeds": np.array(seeds),
+    }
+    for k in grids[0]:
+        out[k] = np.stack([g[k] for g in grids])
+    return out
+
+
+# =========================================================================== presets
+@dataclass(frozen=True)
+class Preset:
+    """A named, tuned experiment: a data set and a training configuration.
+
+    ``dataset_kwargs`` holds ``n_samples``, ``noise`` and ``val_fraction`` for
+    :func:`dropout_figs.data.make_dataset`.
+    """
+
+    name: str
+    title: str
+    description: str
+    dataset: str
+    dataset_kwargs: dict
+    config: TrainConfig
+
+    def make_data(self, *, rng) -> Dataset:
+        """The preset's data set, drawn from ``rng``."""
+        return make_dataset(self.dataset, rng=rng, **self.dataset_kwargs)
+
+
+def _preset(name, title, description, dataset, n_samples, noise, config, val_fraction=0.5):
+    return Preset(
+        name=name,
+        title=title,
+        description=description,
+        dataset=dataset,
+        dataset_kwargs={"n_samples": n_samples, "noise": noise, "val_fraction": val_fraction},
+        config=config,
+    )
+
+
+_SEVERE = TrainConfig(hidden_layers=3, width=128, keep_prob=1.0, epochs=300, batch_size=16, lr=2e-3)
+
+#: Tuned starting points, by name (see ``dropout-figs train --preset NAME``).
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        _preset(
+            "blobs",
+            "Blobs",
+            "Two well-separated Gaussian blobs: a small net learns them at once; "
+            "nothing to regularise.",
+            "blobs",
+            200,
+            None,
+            TrainConfig(hidden_layers=1, width=16, keep_prob=1.0, epochs=50),
+        ),
+        _preset(
+            "circles",
+            "Circles",
+            "One class inside a ring of the other: a curved boundary, mild dropout.",
+            "circles",
+            200,
+            None,
+            TrainConfig(hidden_layers=2, width=32, keep_prob=0.75, epochs=100),
+        ),
+        _preset(
+            "xor",
+            "XOR",
+            "Opposite quadrants share a class: no straight line separates them.",
+            "xor",
+            200,
+            None,
+            TrainConfig(hidden_layers=2, width=32, keep_prob=0.75, epochs=100),
+        ),
+        _preset(
+            "moons",
+            "Moons",
+            "Two interleaving half-moons with noise: enough capacity to overfit.",
+            "moons",
+            200,
+            0.3,
+            TrainConfig(hidden_layers=3, width=64, keep_prob=0.6, epochs=150),
+        ),
+        _preset(
+            "spiral",
+            "Spiral",
+            "Two interleaved spiral arms: a deep net and strong dropout.",
+            "spiral",
+            300,
+            None,
+            TrainConfig(hidden_layers=4, width=96, keep_prob=0.55, epochs=250),
+        ),
+        _preset(
+            "severe-overfitting",
+            "Severe overfitting",
+            "A big network on a few noisy points, no dropout: the training loss "
+            "goes to zero while the validation loss climbs.",
+            "moons",
+            80,
+            0.35,
+            _SEVERE,
+        ),
+        _preset(
+            "same-network-dropout",
+            "The same network with dropout",
+            "The severe-overfitting network and data with half its hidden units "
+            "dropped: the validation loss stays low.",
+            "moons",
+            80,
+            0.35,
+            _SEVERE.replace(keep_prob=0.5),
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; an unknown name lists the known ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise DropoutFigsError(
+            f"preset must be one of {', '.join(PRESETS)}; got {name!r}"
+        ) from None
+
+
+def preset_data(name: str, *, rng) -> Dataset:
+    """Draw the data set of preset ``name``."""
+    return get_preset(name).make_data(rng=rng)

@@ -1,0 +1,360 @@
+"""Data sets and the training lab: the fast engine against the teaching MLP, determinism,
+batched training equal to separate runs, and the presets' claims over several seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dropout_figs import lab, mlp
+from dropout_figs._validate import DropoutFigsError
+from dropout_figs.data import DATASETS, Dataset, make_dataset
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_dataset("moons", n_samples=60, noise=0.3, rng=rng(0))
+
+
+SMALL = lab.TrainConfig(hidden_layers=2, width=12, keep_prob=0.6, epochs=6, batch_size=8, lr=1e-2)
+
+
+# --------------------------------------------------------------------------- data
+@pytest.mark.parametrize("name", DATASETS)
+def test_datasets_shapes_balance_and_scale(name):
+    d = make_dataset(name, n_samples=101, val_fraction=0.3, rng=rng(1))
+    assert isinstance(d, Dataset)
+    assert d.x_train.shape == (71, 2)
+    assert d.x_val.shape == (30, 2)
+    assert d.x_train.dtype == np.float64
+    assert d.y_train.dtype == np.int64
+    assert d.n_classes == 2
+    assert set(np.unique(d.y_train)) <= {0, 1}
+    y = np.concatenate([d.y_train, d.y_val])
+    assert abs(int(y.sum()) - 50) <= 1  # balanced classes
+    x = np.concatenate([d.x_train, d.x_val])
+    np.testing.assert_allclose(x.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(x.std(axis=0), 1.0)
+
+
+def test_dataset_is_seeded_and_noise_default():
+    a = make_dataset("spiral", rng=rng(5))
+    b = make_dataset("spiral", rng=rng(5))
+    c = make_dataset("spiral", rng=rng(6))
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert not np.array_equal(a.x_train, c.x_train)
+    assert a.noise == 0.1
+    assert make_dataset("spiral", noise=0.0, rng=rng(5)).noise == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": "donut"}, r"dataset must be one of 'blobs'.*got 'donut'"),
+        ({"n_samples": 3}, r"n_samples .* got 3"),
+        ({"n_samples": 2.5}, r"n_samples .* got 2.5"),
+        ({"noise": -1}, r"noise .* got -1"),
+        ({"noise": float("nan")}, r"noise"),
+        ({"val_fraction": 1.0}, r"val_fraction .* got 1"),
+        ({"val_fraction": 0.01, "n_samples": 100}, r"val_fraction must leave"),
+        ({"rng": None}, r"rng must be a numpy.random.Generator"),
+    ],
+)
+def test_dataset_errors_name_argument_and_value(kwargs, match):
+    args = {"name": "moons", "rng": rng(0), **kwargs}
+    name = args.pop("name")
+    with pytest.raises(DropoutFigsError, match=match):
+        make_dataset(name, **args)
+
+
+# --------------------------------------------------------------------------- config
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("keep_prob", 0.0),
+        ("keep_prob", 1.5),
+        ("input_keep_prob", float("nan")),
+        ("width", 0),
+        ("hidden_layers", -1),
+        ("epochs", 0),
+        ("batch_size", 0),
+        ("optimizer", "rmsprop"),
+        ("lr", 0.0),
+        ("momentum", 1.0),
+        ("l2", -0.1),
+        ("max_norm", 0.0),
+        ("scheme", "paper"),
+    ],
+)
+def test_config_validation_names_field(field, value):
+    with pytest.raises(DropoutFigsError, match=field):
+        lab.TrainConfig(**{field: value})
+
+
+def test_config_helpers():
+    c = lab.TrainConfig(keep_prob=0.7)
+    assert c.drop_rate == pytest.approx(0.3)
+    assert c.layer_sizes() == (2, 64, 64, 64, 2)
+    assert c.replace(width=8).width == 8
+    with pytest.raises(DropoutFigsError):
+        c.replace(width=-1)
+
+
+def test_mask_threshold_is_exact_for_halves():
+    # keep iff uint16 <= t: P = (t + 1) / 65536
+    assert (lab._threshold(0.5) + 1) / 65536 == 0.5
+    assert lab._threshold(1.0) == 65535
+    assert abs((lab._threshold(0.3) + 1) / 65536 - 0.3) < 1 / 65536
+
+
+# --------------------------------------------------------------------------- the engine
+@pytest.mark.parametrize("scheme", ["inverted", "classic"])
+def test_engine_gradients_equal_teaching_mlp(moons, scheme):
+    """The stacked engine computes exactly mlp.loss_and_grads under the same masks."""
+    configs = [
+        lab.TrainConfig(
+            hidden_layers=2, width=7, keep_prob=0.5, input_keep_prob=0.8, scheme=scheme
+        ),
+        lab.TrainConfig(hidden_layers=2, width=7, keep_prob=1.0, scheme=scheme),
+        lab.TrainConfig(hidden_layers=2, width=7, keep_prob=0.3, scheme=scheme),
+    ]
+    sizes = configs[0].layer_sizes()
+    inits = [mlp.init_params(sizes, rng=rng(i)) for i in range(3)]
+    stack = lab._Stack(
+        configs,
+        [moons] * 3,
+        inits,
+        [rng(10 + i) for i in range(3)],
+        [rng(20 + i) for i in range(3)],
+    )
+    stack._draw_epoch()
+    n = 8
+    buf = stack._buffers(n)
+    idx = stack.order[:, :n]
+    np.take(stack.x_train, idx, axis=0, out=buf.x)
+    np.take(stack.y_train, idx, out=buf.y)
+    x_batch, y_batch = buf.x.copy(), buf.y.copy()
+    bits = stack.bits[:, :n, :]
+    losses = stack._forward_backward(buf, bits)
+    for m, c in enumerate(configs):
+        keep_in = bits[m, :, :2].astype(np.int64) <= lab._threshold(c.input_keep_prob)
+        keep = [
+            bits[m, :, lo:hi].astype(np.int64) <= lab._threshold(c.keep_prob)
+            for lo, hi in stack.hidden_cols
+        ]
+        loss, grads = mlp.loss_and_grads(
+            inits[m],
+            x_batch[m],
+            y_batch[m],
+            keep_masks=keep,
+            keep_prob=c.keep_prob,
+            input_mask=keep_in,
+            input_keep_prob=c.input_keep_prob,
+            scheme=scheme,
+        )
+        assert losses[m] == pytest.approx(loss, rel=1e-12)
+        for layer, (dW, db) in enumerate(grads):
+            np.testing.assert_allclose(stack.dW[layer][m], dW, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(stack.db[layer][m, 0], db, rtol=1e-10, atol=1e-14)
+    # the model with keep_prob 1 and no input dropout drew no masks: nothing dropped
+    assert (bits[1] == 0).all()
+
+
+def test_masks_keep_the_right_fraction(moons):
+    config = lab.TrainConfig(hidden_layers=2, width=200, keep_prob=0.3, input_keep_prob=0.8)
+    sizes = config.layer_sizes()
+    stack = lab._Stack([config], [moons], [mlp.init_params(sizes, rng=rng())], [rng(1)], [rng(2)])
+    stack._draw_epoch()
+    hidden = stack.bits[0, :, 2:] <= lab._threshold(0.3)
+    n = hidden.size
+    assert abs(hidden.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
+    # per example: masks differ between examples
+    assert not (hidden[0] == hidden[1]).all()
+
+
+def test_train_is_deterministic_and_records_history(moons):
+    a = lab.train(SMALL, moons, rng=rng(3), snapshot_epochs=(0, 3, 6))
+    b = lab.train(SMALL, moons, rng=rng(3))
+    for key in lab.HISTORY_KEYS:
+        assert a.history[key].shape == (6,)
+        assert np.isfinite(a.history[key]).all()
+        np.testing.assert_array_equal(a.history[key], b.history[key])
+    assert sorted(a.snapshots) == [0, 3, 6]
+    for (W0, _), (Wi, _) in zip(a.snapshots[0], a.init_params, strict=True):
+        np.testing.assert_array_equal(W0, Wi)
+    for (W6, _), (W, _) in zip(a.snapshots[6], a.params, strict=True):
+        np.testing.assert_array_equal(W6, W)
+    m = a.metrics()
+    assert set(m) == {"train_loss", "val_loss", "train_acc", "val_acc", "gap", "epochs", "seconds"}
+    assert m["gap"] == pytest.approx(m["val_loss"] - m["train_loss"])
+    assert m["epochs"] == 6
+    # eval-mode numbers are those of mlp.predict_proba on the final weights
+    p = mlp.predict_proba(a.params, moons.x_val)
+    assert m["val_acc"] == pytest.approx(np.mean(p.argmax(axis=1) == moons.y_val))
+    ce = -np.mean(np.log(p[np.arange(moons.n_val), moons.y_val]))
+    assert m["val_loss"] == pytest.approx(ce, rel=1e-10)
+
+
+def test_training_lowers_the_loss(moons):
+    r = lab.train(SMALL.replace(epochs=40), moons, rng=rng(0))
+    assert r.history["train_loss"][-1] < 0.7 * r.history["train_loss"][0]
+
+
+def test_train_from_given_init_and_bad_init(moons):
+    init = mlp.init_params(SMALL.layer_sizes(), rng=rng(9))
+    r = lab.train(SMALL, moons, rng=rng(0), init_params=init)
+    np.testing.assert_array_equal(r.init_params[0][0], init[0][0])
+    with pytest.raises(DropoutFigsError, match="init_params"):
+        lab.train(SMALL, moons, rng=rng(0), init_params=init[:-1])
+    with pytest.raises(DropoutFigsError, match="snapshot_epochs"):
+        lab.train(SMALL, moons, rng=rng(0), snapshot_epochs=(99,))
+    with pytest.raises(DropoutFigsError, match="data must be"):
+        lab.train(SMALL, "moons", rng=rng(0))
+
+
+def test_classic_scheme_params_are_weight_scaled(moons):
+    c = SMALL.replace(scheme="classic", input_keep_prob=0.9)
+    r = lab.train(c, moons, rng=rng(0))
+    expected = mlp.weight_scaled(r.raw_params, c.keep_prob, input_keep_prob=0.9)
+    for (W, b), (We, be) in zip(r.params, expected, strict=True):
+        np.testing.assert_allclose(W, We)
+        np.testing.assert_array_equal(b, be)
+    p = mlp.predict_proba(r.params, moons.x_val)
+    ce = -np.mean(np.log(p[np.arange(moons.n_val), moons.y_val]))
+    assert r.metrics()["val_loss"] == pytest.approx(ce, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        SMALL.replace(optimizer="sgd", lr=0.05, momentum=0.9),
+        SMALL.replace(l2=1e-2),
+        SMALL.replace(max_norm=0.5),
+        SMALL.replace(hidden_layers=0),
+        SMALL.replace(batch_size=1000),
+    ],
+    ids=["sgd", "l2", "max_norm", "no-hidden", "full-batch"],
+)
+def test_optimiser_variants_run(moons, config):
+    r = lab.train(config.replace(epochs=20), moons, rng=rng(0))
+    assert np.isfinite(r.history["train_loss"]).all()
+    assert r.history["train_loss"][-1] < r.history["train_loss"][0]
+    if config.max_norm is not None:
+        for W, _ in r.params:
+            assert np.linalg.norm(W, axis=0).max() <= 0.5 + 1e-9
+
+
+def test_l2_shrinks_the_weights(moons):
+    plain = lab.train(SMALL.replace(epochs=20), moons, rng=rng(0))
+    decayed = lab.train(SMALL.replace(epochs=20, l2=0.1), moons, rng=rng(0))
+    norm = lambda r: sum(float((W**2).sum()) for W, _ in r.params)  # noqa: E731
+    assert norm(decayed) < norm(plain)
+
+
+def test_compare_shares_init_and_batch_order(moons):
+    out = lab.compare(SMALL, moons, rng=rng(4))
+    without, with_ = out["without_dropout"], out["with_dropout"]
+    assert without.config.keep_prob == 1.0
+    assert with_.config.keep_prob == SMALL.keep_prob
+    np.testing.assert_array_equal(without.init_params[1][0], with_.init_params[1][0])
+    # "without" is exactly a plain training run with the same generator: the same
+    # init and batch order as the dropout run (which spawns its streams the same way)
+    alone = lab.train(SMALL.replace(keep_prob=1.0), moons, rng=rng(4))
+    np.testing.assert_allclose(without.history["val_loss"], alone.history["val_loss"], rtol=1e-12)
+    dropout_alone = lab.train(SMALL, moons, rng=rng(4))
+    np.testing.assert_allclose(
+        with_.history["val_loss"], dropout_alone.history["val_loss"], rtol=1e-12
+    )
+    with pytest.raises(DropoutFigsError, match="compare needs dropout"):
+        lab.compare(SMALL.replace(keep_prob=1.0), moons, rng=rng(0))
+
+
+def test_train_many_equals_separate_runs(moons):
+    configs = [SMALL.replace(keep_prob=k) for k in (1.0, 0.8, 0.5)]
+    configs.append(SMALL.replace(width=5, keep_prob=0.7))  # another architecture: own group
+    configs.append(SMALL.replace(scheme="classic", optimizer="sgd", lr=0.05))
+    seeds = (11, 12)
+    batched = lab.train_many(configs, moons, seeds=seeds, jobs=2)
+    assert len(batched) == len(configs) * len(seeds)
+    for i, c in enumerate(configs):
+        for j, s in enumerate(seeds):
+            alone = lab.train(c, moons, rng=rng(s))
+            got = batched[i * len(seeds) + j]
+            assert got.config == c
+            for key in lab.HISTORY_KEYS:
+                np.testing.assert_allclose(got.history[key], alone.history[key], rtol=1e-10)
+            np.testing.assert_allclose(got.params[-1][0], alone.params[-1][0], rtol=1e-10)
+
+
+def test_train_many_per_config_data_and_errors(moons):
+    other = make_dataset("circles", n_samples=60, rng=rng(1))
+    res = lab.train_many([SMALL, SMALL], [moons, other], seeds=[0])
+    alone = lab.train(SMALL, other, rng=rng(0))
+    np.testing.assert_allclose(res[1].history["val_loss"], alone.history["val_loss"], rtol=1e-10)
+    with pytest.raises(DropoutFigsError, match="one per config"):
+        lab.train_many([SMALL], [moons, other], seeds=[0])
+    with pytest.raises(DropoutFigsError, match="seeds"):
+        lab.train_many([SMALL], moons, seeds=[-1])
+
+
+def test_sweep_keep_prob_shapes(moons):
+    out = lab.sweep_keep_prob(SMALL, moons, [1.0, 0.5], seeds=(0, 1, 2))
+    assert out["val_loss"].shape == (2, 3)
+    np.testing.assert_array_equal(out["keep_probs"], [1.0, 0.5])
+
+
+def test_sweep_dataset_size_shapes():
+    out = lab.sweep_dataset_size(SMALL, "moons", [20, 40], keep_probs=(1.0, 0.5), seeds=(0, 1))
+    assert out["val_loss"].shape == (2, 2, 2)
+    assert np.isfinite(out["val_loss"]).all()
+
+
+# --------------------------------------------------------------------------- presets
+def test_presets_exist_and_are_consistent():
+    expected = {
+        "blobs",
+        "circles",
+        "xor",
+        "moons",
+        "spiral",
+        "severe-overfitting",
+        "same-network-dropout",
+    }
+    assert set(lab.PRESETS) == expected
+    for name, p in lab.PRESETS.items():
+        assert p.name == name
+        assert p.title
+        assert p.description
+        assert set(p.dataset_kwargs) == {"n_samples", "noise", "val_fraction"}
+        assert isinstance(p.config, lab.TrainConfig)
+    severe, same = lab.PRESETS["severe-overfitting"], lab.PRESETS["same-network-dropout"]
+    assert same.config.replace(keep_prob=1.0) == severe.config
+    assert same.dataset_kwargs == severe.dataset_kwargs
+    assert same.config.keep_prob < 1
+    with pytest.raises(DropoutFigsError, match="preset must be one of"):
+        lab.get_preset("nope")
+
+
+def test_severe_overfitting_preset_overfits_and_dropout_helps():
+    """Over 5 seeds: train loss ~0, val loss rising; dropout lowers val loss for most seeds."""
+    severe, same = lab.PRESETS["severe-overfitting"], lab.PRESETS["same-network-dropout"]
+    datasets = [severe.make_data(rng=rng(s)) for s in SEEDS]
+    configs = [severe.config] * len(SEEDS) + [same.config] * len(SEEDS)
+    # one data set per seed; pair config i with data set i % 5 via per-config data
+    results = []
+    for s, d in zip(SEEDS, datasets, strict=True):
+        results.append(lab.train_many([severe.config, same.config], [d, d], seeds=[s]))
+    del configs
+    better = 0
+    for without, with_ in results:
+        h = without.history
+        assert h["train_loss"][-1] < 0.1
+        assert h["val_loss"][-1] > 1.5 * h["val_loss"].min()  # validation loss climbs
+        better += with_.metrics()["val_loss"] < without.metrics()["val_loss"]
+    assert better >= 4
