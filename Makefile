@@ -7,7 +7,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 # `make site` builds with both cores; DROPOUT_FIGS_JOBS overrides.
 export MPLBACKEND := Agg
 
-.PHONY: help setup site serve test test-fast test-browser bench figures lint format clean distclean
+.PHONY: help setup site serve test test-fast test-browser bench figures readme-figure lint format clean distclean
 
 help:
 	@echo "make site    set up, then build the whole site with every figure into site/"
@@ -60,8 +60,16 @@ OUT ?= build/figures
 figures: setup
 	$(BIN)/python scripts/build_figures.py $(OUT)
 
+# The README's picture (checked by tests/test_readme.py).
+readme-figure: setup
+	$(BIN)/dropout-figs render mask-grid -o .github/mask-grid.gif -q
+
 clean:
 	rm -rf site build .cache .pytest_cache .ruff_cache
 
-distclean: clean
+dist# The README's picture (checked by tests/test_readme.py).
+readme-figure: setup
+	$(BIN)/dropout-figs render mask-grid -o .github/mask-grid.gif -q
+
+clean: clean
 	rm -rf $(VENV) node_modules
