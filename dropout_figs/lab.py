@@ -35,7 +35,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -534,11 +534,11 @@ class _Stack:
         return out
 
     # ------------------------------------------------------------------ the loop
-    def run(self, snapshot_epochs=()):
+    def run(self, snapshot_epochs=(), progress=None):
         with _one_blas_thread():
-            return self._run(snapshot_epochs)
+            return self._run(snapshot_epochs, progress)
 
-    def _run(self, snapshot_epochs):
+    def _run(self, snapshot_epochs, progress):
         M, n, B, E = self.M, self.n_train, self.batch_size, self.epochs
         history = {k: np.empty((M, E)) for k in HISTORY_KEYS}
         snapshots = [{} for _ in range(M)]
@@ -571,6 +571,8 @@ class _Stack:
             if epoch + 1 in want:
                 for m in range(M):
                     snapshots[m][epoch + 1] = self.params_of(m)
+            if progress is not None:
+                progress(epoch + 1, E)
         seconds = (time.perf_counter() - t0) / M
         return [
             TrainResult(
@@ -639,6 +641,7 @@ def train(
     rng,
     init_params=None,
     snapshot_epochs: Iterable[int] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> TrainResult:
     """Train one network with mini-batch gradient descent and (optionally) dropout.
 
@@ -653,6 +656,8 @@ def train(
         Start from these weights instead of a He initialisation.
     snapshot_epochs : iterable of int
         Epochs after which to keep a copy of the weights (0 = the initial ones).
+    progress : callable, optional
+        Called as ``progress(epoch, n_epochs)`` after every epoch (for a progress bar).
 
     Returns
     -------
@@ -668,7 +673,7 @@ def train(
     else:
         init_params = _check_init(init_params, sizes)
     stack = _Stack([config], [data], [init_params], [order_rng], [mask_rng])
-    (result,) = stack.run(epochs)
+    (result,) = stack.run(epochs, progress)
     result.init_params = _copy_params(init_params)
     return result
 
@@ -680,12 +685,22 @@ def _check_snapshots(snapshot_epochs, n_epochs):
     return tuple(sorted(set(out)))
 
 
-def compare(config: TrainConfig, data: Dataset, *, rng) -> dict[str, TrainResult]:
+def compare(
+    config: TrainConfig,
+    data: Dataset,
+    *,
+    rng,
+    snapshot_epochs: Iterable[int] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, TrainResult]:
     """Train the same network without and with dropout, everything else equal.
 
     Both runs start from the same initial weights and see the same mini-batches
     in the same order; only the dropout masks differ. "without_dropout" uses
-    ``keep_prob = input_keep_prob = 1``; "with_dropout" uses ``config``.
+    ``keep_prob = input_keep_prob = 1``; "with_dropout" uses ``config``. The two
+    networks train together in one stack (about the cost of one run), and each
+    equals ``train(its_config, data, rng=rng)`` for a generator in the same state.
+    ``snapshot_epochs`` and ``progress`` are as in :func:`train`.
 
     Returns
     -------
@@ -699,6 +714,7 @@ def compare(config: TrainConfig, data: Dataset, *, rng) -> dict[str, TrainResult
             "compare needs dropout in config: keep_prob or input_keep_prob below 1 "
             f"(got keep_prob={config.keep_prob:g}, input_keep_prob={config.input_keep_prob:g})"
         )
+    epochs = _check_snapshots(snapshot_epochs, config.epochs)
     init_rng, order_rng, mask_rng = _streams(rng)
     without = config.replace(keep_prob=1.0, input_keep_prob=1.0)
     sizes = config.layer_sizes(data.x_train.shape[1], data.n_classes)
@@ -711,7 +727,7 @@ def compare(config: TrainConfig, data: Dataset, *, rng) -> dict[str, TrainResult
         [copy.deepcopy(order_rng), order_rng],
         [copy.deepcopy(mask_rng), mask_rng],
     )
-    res_without, res_with = stack.run()
+    res_without, res_with = stack.run(epochs, progress)
     for r in (res_without, res_with):
         r.init_params = _copy_params(init)
         r.seconds *= 2  # both ran in one stack; each took its full share of the time
