@@ -452,16 +452,29 @@ def format_subnetworks(n_units: int, *, latex: bool = False) -> str:
     return f"{mant} \\times 10^{{{e}}}" if latex else f"{mant} × 10^{e}"
 
 
-def log10_binomial(n: int, k) -> np.ndarray | float:
-    """``log10 C(n, k)``, the number of masks of n units that keep exactly k, in digits."""
-    n = check_count(n, "n", low=0)
-    k = np.asarray(k, dtype=float)
-    if not np.all((k >= 0) & (k <= n)):
-        raise DropoutFigsError(f"k must be in [0, {n}]")
+def log10_binomial(n, k) -> np.ndarray | float:
+    """``log10 C(n, k)``: the digits of the number of masks of n units that keep exactly k.
+
+    Parameters
+    ----------
+    n : int or array_like of int, >= 0
+    k : int or array_like of int, 0 <= k <= n (broadcast against ``n``)
+
+    Returns
+    -------
+    float or ndarray
+        Via ``gammaln``, accurate for any size.
+    """
+    n_arr = np.asarray(n, dtype=float)
+    k_arr = np.asarray(k, dtype=float)
+    if not (np.all(n_arr >= 0) and np.all(n_arr == np.floor(n_arr))):
+        raise DropoutFigsError(f"n must be whole numbers >= 0; got {n!r}")
+    if not (np.all(k_arr >= 0) and np.all(k_arr <= n_arr) and np.all(k_arr == np.floor(k_arr))):
+        raise DropoutFigsError(f"k must be whole numbers in [0, n]; got {k!r}")
     from scipy.special import gammaln
 
-    out = (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)) / math.log(10)
-    return float(out) if out.ndim == 0 else out
+    out = (gammaln(n_arr + 1) - gammaln(k_arr + 1) - gammaln(n_arr - k_arr + 1)) / math.log(10)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 # --------------------------------------------------------------------------- one layer
