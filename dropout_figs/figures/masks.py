@@ -229,7 +229,7 @@ def build_mask_grid(
     """A new dropout mask of ``n_units`` units every frame; kept lit, dropped crossed."""
     if n_units > MAX_GRID_UNITS:
         raise DropoutFigsError(
-            f"n_units={n_units:,} is too large to draw, at most {MAX_GRID_UNITS:,}; "
+            f"n_units={n_units} is too large to draw, at most {MAX_GRID_UNITS}; "
             "`dropout-figs numbers` works for any n"
         )
     q = keep_prob
@@ -335,9 +335,9 @@ register(
                 "n_units",
                 "int",
                 64,
-                "number of units in the layer",
+                f"number of units in the layer (at most {MAX_GRID_UNITS} can be drawn)",
                 low=1,
-                high=MAX_GRID_UNITS,
+                # No upper bound here: the builder explains what to use for bigger layers.
                 aliases=("n",),
             ),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept"),
