@@ -131,7 +131,8 @@ def test_render_size_and_style(capsys, tmp_path):
         "--style", "ggplot",
     )  # fmt: skip
     assert code == 0, err
-    assert Image.open(out).size == (1920, 1080)
+    with Image.open(out) as image:
+        assert image.size == (1920, 1080)
 
 
 def no_files_left(folder):
