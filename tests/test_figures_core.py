@@ -242,8 +242,13 @@ def test_subnetwork_count_annotations():
     assert r"n = 256: $1.16 \times 10^{77}$" in texts
     assert drawing.data["marked"]["64"]["text"] == "1.84 × 10^19"
     assert "1.16 × 10^77" in drawing.alt
+    assert ax.get_xscale() == "linear"
     small = df.draw_figure("subnetwork-count", n_max=50)
     assert sorted(small.data["marked"]) == ["20"]
+    # big layers: log axes keep 20, 64 and 256 apart
+    big = _ax(df.draw_figure("subnetwork-count", n_max=100_000))
+    assert (big.get_xscale(), big.get_yscale()) == ("log", "log")
+    assert len(big.texts) == 3
 
 
 def test_inverted_vs_classic_expectations_match():

@@ -122,7 +122,7 @@ def _fit_font(draw, text: str, px: float, max_width: float, bold: bool = False):
 
 
 def _fmt(x: float, digits: int = 2) -> str:
-    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
@@ -244,8 +244,8 @@ def build_mask_grid(
     m = 24 * s
     title = "Dropout: a new random mask at every training step"
     subtitle = (
-        f"{n_units:,} units · keep prob q = {_fmt(q, 3)} · drop rate {_fmt(r, 3)} · "
-        f"kept units are scaled by 1/q = {scale:.2f}"
+        f"{n_units:,} unit{'s' if n_units != 1 else ''} · keep prob q = {_fmt(q, 3)} · "
+        f"drop rate {_fmt(r, 3)} · kept units are scaled by 1/q = {scale:.2f}"
     )
     frames = []
     for i, mask in enumerate(masks):

@@ -44,7 +44,7 @@ MAX_MASK_ENTRIES = 20_000_000
 
 def _fmt(x: float, digits: int = 3) -> str:
     """``0.7``, ``1.43``, ``179.2``: up to ``digits`` decimals, no trailing zeros."""
-    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
@@ -158,9 +158,11 @@ def build_kept_count_pmf(
     if n_draws:
         # In distribution the kept count of a mask is Binomial(n, q): draw counts directly.
         draws = rng.binomial(n_units, q, size=n_draws)
-        e_edges = np.r_[k - 0.5, k[-1] + 0.5]
+        # Wide windows get wider bins (at most ~60), scaled back to a probability per count.
+        width = max(1, math.ceil(len(k) / 60))
+        e_edges = np.arange(k[0] - 0.5, k[-1] + 0.5 + width, width)
         counts, _ = np.histogram(draws, bins=e_edges)
-        empirical = (e_edges, counts / n_draws)
+        empirical = (e_edges, counts / (n_draws * width))
     fig = canvas.figure()
     ax = fig.subplots()
     plot_kept_count_pmf(
@@ -481,14 +483,22 @@ register(
 
 # =========================================================================== subnetwork-count
 MARKED_SIZES = (20, 64, 256)
+#: Above this n_max the axes are logarithmic.
+LOG_ABOVE = 2000
 
 
-def plot_subnetwork_count(ax, n, digits, exact_k_digits, *, marks, keep_prob):
-    """Digits of ``2**n`` against n, and of the masks keeping exactly round(n q) units."""
+def plot_subnetwork_count(ax, n, digits, exact_k_digits, *, marks, keep_prob, log=False):
+    """Digits of ``2**n`` against n, and of the masks keeping exactly round(n q) units.
+
+    ``log=True`` draws both axes on log scales (for layers up to 10**5 units, so
+    that n = 20, 64 and 256 stay apart).
+    """
     ax.plot(n, digits, color=COLORS["kept"], lw=2.2, label="all masks: log10(2^n) = n·log10 2")
+    # C(n, 0) = 1 has 0 digits: leave it out of a log axis.
+    shown = exact_k_digits > 0 if log else np.ones(len(n), bool)
     ax.plot(
-        n,
-        exact_k_digits,
+        n[shown],
+        exact_k_digits[shown],
         color=COLORS["accent"],
         lw=1.6,
         ls="--",
@@ -498,7 +508,7 @@ def plot_subnetwork_count(ax, n, digits, exact_k_digits, *, marks, keep_prob):
     for size, y, text in marks:
         ax.plot([size], [y], "o", color=COLORS["ink"], ms=5, zorder=3)
         # Labels sit off the rising lines: above-left, or below-right near the origin.
-        left = size > 0.3 * n[-1]
+        left = log or size > 0.3 * n[-1]
         ax.annotate(
             text,
             (size, y),
@@ -508,13 +518,18 @@ def plot_subnetwork_count(ax, n, digits, exact_k_digits, *, marks, keep_prob):
             va="bottom" if left else "top",
             fontsize="small",
         )
-    ax.set_xlim(0, n[-1])
-    ax.set_ylim(0, None)
-    ax.set_xlabel("units in the layer n")
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(1, n[-1])
+    else:
+        ax.set_xlim(0, n[-1])
+        ax.set_ylim(0, None)
+    ax.set_xlabel("units in the layer n" + (" (log scale)" if log else ""))
     ax.set_ylabel("log10 of the number of sub-networks (digits)")
     _thousands(ax.xaxis)
     _thousands(ax.yaxis)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="lower right" if log else "upper left", fontsize="small")
     return ax
 
 
@@ -530,7 +545,9 @@ def build_subnetwork_count(*, rng, canvas: Canvas, n_max: int, keep_prob: float)
             marks.append((size, log10_subnetworks(size), f"n = {size}: ${text}$"))
     fig = canvas.figure()
     ax = fig.subplots()
-    plot_subnetwork_count(ax, n, digits, exact_k, marks=marks, keep_prob=keep_prob)
+    plot_subnetwork_count(
+        ax, n, digits, exact_k, marks=marks, keep_prob=keep_prob, log=n_max > LOG_ABOVE
+    )
     _titles(
         fig,
         "A layer of n units has 2^n dropout sub-networks",
