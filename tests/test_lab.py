@@ -137,17 +137,12 @@ def test_engine_gradients_equal_teaching_mlp(moons, scheme):
     n = 8
     buf = stack._buffers(n)
     idx = stack.order[:, :n]
-    np.take(stack.x_train, idx, axis=0, out=buf.x)
-    np.take(stack.y_train, idx, out=buf.y)
-    x_batch, y_batch = buf.x.copy(), buf.y.copy()
-    bits = stack.bits[:, :n, :]
-    losses = stack._forward_backward(buf, bits)
+    np.take(stack.x_train, idx, axis=0, out=buf.xa)
+    np.take(stack.onehot_train, idx, axis=0, out=buf.onehot)
+    x_batch, y_batch = buf.x.copy(), buf.onehot.argmax(axis=2)
+    losses = stack._forward_backward(buf, 0, n)[:, :, 0].mean(axis=1)
     for m, c in enumerate(configs):
-        keep_in = bits[m, :, :2].astype(np.int64) <= lab._threshold(c.input_keep_prob)
-        keep = [
-            bits[m, :, lo:hi].astype(np.int64) <= lab._threshold(c.keep_prob)
-            for lo, hi in stack.hidden_cols
-        ]
+        keep_in, keep = stack.masks_of(m, 0, n)
         loss, grads = mlp.loss_and_grads(
             inits[m],
             x_batch[m],
@@ -160,8 +155,9 @@ def test_engine_gradients_equal_teaching_mlp(moons, scheme):
         )
         assert losses[m] == pytest.approx(loss, rel=1e-12)
         for layer, (dW, db) in enumerate(grads):
-            np.testing.assert_allclose(stack.dW[layer][m], dW, rtol=1e-10, atol=1e-14)
-            np.testing.assert_allclose(stack.db[layer][m, 0], db, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(stack.dWb[layer][m, :-1], dW, rtol=1e-10, atol=1e-14)
+            np.testing.assert_allclose(stack.dWb[layer][m, -1], db, rtol=1e-10, atol=1e-14)
+    bits = stack.bits
     # the model with keep_prob 1 and no input dropout drew no masks: nothing dropped
     assert (bits[1] == 0).all()
 
@@ -341,20 +337,46 @@ def test_presets_exist_and_are_consistent():
         lab.get_preset("nope")
 
 
+def _preset_pairs(name, without_name=None):
+    """Train preset ``name`` without and with its dropout over 5 seeds (data and weights)."""
+    preset = lab.PRESETS[name]
+    with_config = preset.config
+    without_config = (
+        lab.PRESETS[without_name].config
+        if without_name
+        else with_config.replace(keep_prob=1.0, input_keep_prob=1.0)
+    )
+    configs, datasets = [], []
+    for s in SEEDS:
+        d = preset.make_data(rng=rng(100 + s))
+        configs += [without_config, with_config]
+        datasets += [d, d]
+    seeds = [s for s in SEEDS for _ in range(2)]
+    res = lab.train_many(configs, datasets, seeds=seeds, paired=True)
+    return list(zip(res[::2], res[1::2], strict=True))
+
+
 def test_severe_overfitting_preset_overfits_and_dropout_helps():
-    """Over 5 seeds: train loss ~0, val loss rising; dropout lowers val loss for most seeds."""
-    severe, same = lab.PRESETS["severe-overfitting"], lab.PRESETS["same-network-dropout"]
-    datasets = [severe.make_data(rng=rng(s)) for s in SEEDS]
-    configs = [severe.config] * len(SEEDS) + [same.config] * len(SEEDS)
-    # one data set per seed; pair config i with data set i % 5 via per-config data
-    results = []
-    for s, d in zip(SEEDS, datasets, strict=True):
-        results.append(lab.train_many([severe.config, same.config], [d, d], seeds=[s]))
-    del configs
+    """Over 5 seeds: train loss ~0 and val loss climbing; dropout ends with lower val loss."""
     better = 0
-    for without, with_ in results:
+    for without, with_ in _preset_pairs("same-network-dropout", "severe-overfitting"):
         h = without.history
-        assert h["train_loss"][-1] < 0.1
-        assert h["val_loss"][-1] > 1.5 * h["val_loss"].min()  # validation loss climbs
+        assert h["train_loss"][-1] < 0.05
+        assert h["val_loss"][-1] > 2 * h["val_loss"].min()  # validation loss climbs
+        better += with_.metrics()["val_loss"] < 0.7 * without.metrics()["val_loss"]
+    assert better >= 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["moons", "spiral"])
+def test_dropout_presets_overfit_without_dropout(name):
+    better = 0
+    for without, with_ in _preset_pairs(name):
         better += with_.metrics()["val_loss"] < without.metrics()["val_loss"]
     assert better >= 4
+
+
+def test_blobs_preset_is_learned():
+    preset = lab.PRESETS["blobs"]
+    r = lab.train(preset.config, preset.make_data(rng=rng(0)), rng=rng(1))
+    assert r.metrics()["val_acc"] > 0.95
