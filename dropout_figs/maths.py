@@ -249,6 +249,11 @@ class KeptCountDistribution:
     n_units: int
     keep_prob: float
 
+    def __post_init__(self):
+        # Built directly or by kept_count_distribution: validate either way.
+        object.__setattr__(self, "n_units", check_count(self.n_units, "n_units", low=1))
+        object.__setattr__(self, "keep_prob", resolve_keep_prob(self.keep_prob))
+
     @property
     def drop_rate(self) -> float:
         return drop_rate_of(self.keep_prob)

@@ -206,6 +206,13 @@ def test_interval_coverage(n, q, level):
     assert 1 - dist.cdf(hi) <= (1 - level) / 2 + 1e-12
 
 
+def test_distribution_validates_when_built_directly():
+    with pytest.raises(DropoutFigsError, match="keep_prob"):
+        maths.KeptCountDistribution(10, 1.5)
+    with pytest.raises(DropoutFigsError, match="n_units"):
+        maths.KeptCountDistribution(0, 0.5)
+
+
 def test_degenerate_keep_prob_one():
     dist = kept_count_distribution(12, 1.0)
     assert dist.interval() == (12, 12)
