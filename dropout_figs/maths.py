@@ -110,7 +110,7 @@ def sample_keep_mask(
     """
     q = resolve_keep_prob(keep_prob, drop_rate)
     rng = _check_rng(rng)
-    return rng.random(_check_shape(shape)) < q
+    return np.asarray(rng.random(_check_shape(shape)) < q)
 
 
 class DropoutOutput(NamedTuple):
