@@ -70,6 +70,8 @@ _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
 # Masks come from 16-bit integers: a unit is kept when its integer is below
 # round(keep_prob * 2**16), so the keep probability is exact to 1 / 65536.
 _MASK_LEVELS = 1 << 16
+# Models per stack in train_many: about this many parameters in all (see there).
+_STACK_ELEMENTS = 1 << 16
 
 
 # =========================================================================== configuration
@@ -445,12 +447,12 @@ class _Stack:
         np.matmul(h_prev, self.Wb[L], out=logits)
 
         # softmax cross-entropy: loss = log sum exp(logits - max) - (logit_y - max)
-        np.max(logits, axis=2, keepdims=True, out=buf.rowmax)
+        _reduce_classes(np.maximum, logits, out=buf.rowmax)
         np.subtract(logits, buf.rowmax, out=probs)
         np.multiply(probs, buf.onehot, out=buf.tmp)
-        np.sum(buf.tmp, axis=2, keepdims=True, out=buf.picked)
+        _reduce_classes(np.add, buf.tmp, out=buf.picked)
         np.exp(probs, out=probs)
-        np.sum(probs, axis=2, keepdims=True, out=buf.rowsum)
+        _reduce_classes(np.add, probs, out=buf.rowsum)
         np.divide(probs, buf.rowsum, out=probs)
         np.log(buf.rowsum, out=buf.rowsum)
         np.subtract(buf.rowsum, buf.picked, out=buf.picked)
@@ -528,15 +530,17 @@ class _Stack:
             h_prev = buf.ha[layer]
         logits, probs = buf.logits, buf.probs
         np.matmul(h_prev, self.Wb[L], out=logits)
-        np.max(logits, axis=2, keepdims=True, out=buf.rowmax)
+        _reduce_classes(np.maximum, logits, out=buf.rowmax)
         np.subtract(logits, buf.rowmax, out=probs)
         np.multiply(probs, self.onehot_eval, out=buf.tmp)
-        np.sum(buf.tmp, axis=2, keepdims=True, out=buf.picked)
+        _reduce_classes(np.add, buf.tmp, out=buf.picked)
+        # correct iff the true class has the largest logit: logit_y - max == 0 exactly
+        correct = (buf.picked == 0.0)[:, :, 0]
         np.exp(probs, out=probs)
-        np.sum(probs, axis=2, keepdims=True, out=buf.rowsum)
+        _reduce_classes(np.add, probs, out=buf.rowsum)
         np.log(buf.rowsum, out=buf.rowsum)
-        losses = (buf.rowsum - buf.picked)[:, :, 0]
-        correct = np.argmax(logits, axis=2) == self.y_eval
+        np.subtract(buf.rowsum, buf.picked, out=buf.picked)
+        losses = buf.picked[:, :, 0]
         n = self.n_train
         return (
             (losses[:, :n].mean(axis=1), correct[:, :n].mean(axis=1)),
@@ -604,6 +608,22 @@ class _Stack:
             )
             for m in range(M)
         ]
+
+
+def _reduce_classes(ufunc, a, *, out):
+    """``ufunc.reduce(a, axis=-1, keepdims=True)`` into ``out``, class by class.
+
+    With 2 classes this is one elementwise call; NumPy's reduction over a
+    length-2 last axis is several times slower.
+    """
+    n_classes = a.shape[-1]
+    if n_classes == 1:
+        np.copyto(out, a)
+        return out
+    ufunc(a[..., 0:1], a[..., 1:2], out=out)
+    for c in range(2, n_classes):
+        ufunc(out, a[..., c : c + 1], out=out)
+    return out
 
 
 def _threshold(keep_prob: float) -> int:
@@ -845,12 +865,20 @@ def train_many(
             entry = (slot, config, d, init, order_rng, mask_rng)
             groups.setdefault(_group_key(config, d), []).append(entry)
 
+    # Stacks small enough that a flat (M, P) buffer stays in cache (stacking
+    # amortises Python's per-call overhead, but past ~0.5 MB per buffer the
+    # optimiser's passes run from memory), and at least one per thread.
     chunks = []
     for entries in groups.values():
-        k = min(jobs, max(1, len(entries) // 2))
+        sizes = entries[0][1].layer_sizes(entries[0][2].x_train.shape[1], entries[0][2].n_classes)
+        n_params = sum((i + 1) * o for i, o in itertools.pairwise(sizes))
+        per_stack = max(1, _STACK_ELEMENTS // n_params)
+        k = max(-(-len(entries) // per_stack), min(jobs, len(entries)))
         for part in np.array_split(np.arange(len(entries)), k):
             if len(part):
                 chunks.append([entries[p] for p in part])
+    # longest first, so the two threads finish together
+    chunks.sort(key=lambda c: -len(c) * c[0][1].epochs * len(c[0][2].y_train))
 
     def run(chunk):
         stack = _Stack(
