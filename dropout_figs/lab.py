@@ -25,15 +25,10 @@ alone by :func:`train` or inside a stack by :func:`train_many`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import ctypes
 import dataclasses
-import functools
-import glob
 import itertools
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +39,7 @@ import numpy as np
 from . import mlp
 from ._validate import DropoutFigsError, check_count, check_finite, check_probability
 from .data import Dataset, as_rng, make_dataset
+from .mlp import _one_blas_thread
 
 __all__ = [
     "OPTIMIZERS",
@@ -207,44 +203,6 @@ class TrainResult:
 
 
 # =========================================================================== the engine
-@functools.cache
-def _blas_thread_setter():
-    """OpenBLAS's ``openblas_set_num_threads_local`` from NumPy's own copy, or None.
-
-    On small matrices OpenBLAS's worker threads cost far more than they save
-    (they spin, and steal the core the other half of a sweep runs on), so the
-    training loop asks for one BLAS thread, for the calling thread only.
-    """
-    numpy_dir = os.path.dirname(np.__file__)
-    patterns = (
-        os.path.join(numpy_dir, os.pardir, "numpy.libs", "*openblas*"),
-        os.path.join(numpy_dir, ".dylibs", "*openblas*"),
-    )
-    for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
-        try:
-            setter = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        setter.restype = ctypes.c_int
-        setter.argtypes = [ctypes.c_int]
-        return setter
-    return None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run the block with one BLAS thread in this thread (no-op without OpenBLAS)."""
-    setter = _blas_thread_setter()
-    if setter is None:
-        yield
-        return
-    previous = setter(1)
-    try:
-        yield
-    finally:
-        setter(max(previous, 1))
-
-
 class _Buffers:
     """Preallocated arrays for a stack of M models on batches of n examples.
 

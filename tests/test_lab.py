@@ -380,3 +380,16 @@ def test_blobs_preset_is_learned():
     preset = lab.PRESETS["blobs"]
     r = lab.train(preset.config, preset.make_data(rng=rng(0)), rng=rng(1))
     assert r.metrics()["val_acc"] > 0.95
+
+
+def test_one_blas_thread_is_restored():
+    setter = mlp._blas_thread_setter()
+    if setter is None:
+        pytest.skip("NumPy is not linked to OpenBLAS here")
+    before = setter(2)
+    try:
+        with mlp._one_blas_thread():
+            assert setter(1) == 1  # inside: one thread
+        assert setter(2) == 2  # restored on exit
+    finally:
+        setter(before)
