@@ -5,17 +5,26 @@ without and with dropout from the same initial weights, data and batch order;
 :func:`train_many` trains many small networks at once (a keep-probability
 sweep over several seeds) and :data:`PRESETS` are tuned starting points.
 
-The maths is :mod:`dropout_figs.mlp`; this module runs the same maths on a
-stack of M same-shaped models in lock-step, because at these sizes the time
-goes into per-call overhead, not arithmetic:
+The maths is :mod:`dropout_figs.mlp`; this module runs the same maths (the
+tests check the gradients agree) on a stack of M same-shaped models in
+lock-step. For the small networks of the presets the time goes into Python's
+per-call overhead, not arithmetic, so:
 
 * the weights of all M models sit in one ``(M, P)`` buffer (as do the
   gradients and the optimiser's state), so an Adam step is a dozen ufunc calls
-  whatever the depth, and layer ``l`` is a view of shape ``(M, fan_in, fan_out)``
-  multiplied with batched ``np.matmul(..., out=...)``;
+  whatever the depth; layer ``l`` is the block ``[W; b]``, viewed for all
+  models as ``(M, fan_in + 1, fan_out)``, and every layer input carries a
+  column of ones, so one batched ``np.matmul(..., out=...)`` is the affine map
+  and one more gives ``[dW; db]``;
 * activations are preallocated once per batch size;
-* masks are drawn once per epoch as uint16 integers (one mask per example) and
-  thresholded; ReLU and mask fold into one factor that the backward pass reuses.
+* masks are drawn once per epoch as uint16 integers (one mask per example)
+  and thresholded into factors ``mask / keep_prob``; ReLU and mask fold into
+  one factor that the backward pass reuses;
+* BLAS runs one thread per training thread; :func:`train_many` splits its
+  stacks over two threads (NumPy releases the GIL inside its loops).
+
+At width 128 and up the matrix products dominate (they run near the core's
+peak already), so stacking helps less there; the threads still do.
 
 Reproducibility: every model draws from its own three streams spawned from
 its generator (initial weights, batch order, masks), so a model gives the same
@@ -66,8 +75,8 @@ _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
 # Masks come from 16-bit integers: a unit is kept when its integer is below
 # round(keep_prob * 2**16), so the keep probability is exact to 1 / 65536.
 _MASK_LEVELS = 1 << 16
-# Models per stack in train_many: about this many parameters in all (see there).
-_STACK_ELEMENTS = 1 << 16
+# At most this many parameters (all models together) in one stack of train_many.
+_STACK_ELEMENTS = 1 << 20
 
 
 # =========================================================================== configuration
@@ -823,9 +832,9 @@ def train_many(
             entry = (slot, config, d, init, order_rng, mask_rng)
             groups.setdefault(_group_key(config, d), []).append(entry)
 
-    # Stacks small enough that a flat (M, P) buffer stays in cache (stacking
-    # amortises Python's per-call overhead, but past ~0.5 MB per buffer the
-    # optimiser's passes run from memory), and at least one per thread.
+    # One stack per thread: big stacks amortise Python's per-call overhead and
+    # keep each thread inside NumPy's loops (where it has released the GIL)
+    # most of the time. Capped at _STACK_ELEMENTS parameters (8 MB per buffer).
     chunks = []
     for entries in groups.values():
         sizes = entries[0][1].layer_sizes(entries[0][2].x_train.shape[1], entries[0][2].n_classes)
