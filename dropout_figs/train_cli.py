@@ -28,36 +28,69 @@ def add_arguments(parser) -> None:
         "the final losses and accuracies. keep_prob = probability a hidden unit is kept; "
         "drop_rate = 1 - keep_prob. Flags override the values of --preset."
     )
-    parser.add_argument("--preset", default=None, help="start from a tuned preset (see below)")
     parser.add_argument(
-        "--dataset", default=None, help="blobs, circles, xor, moons or spiral (default moons)"
+        "--preset", metavar="NAME", default=None, help="start from a tuned preset (see below)"
     )
-    parser.add_argument("--layers", default=None, help="number of hidden layers (default 3)")
-    parser.add_argument("--width", default=None, help="units per hidden layer (default 64)")
+    parser.add_argument(
+        "--dataset",
+        metavar="NAME",
+        default=None,
+        help="blobs, circles, xor, moons or spiral (default moons)",
+    )
+    parser.add_argument(
+        "--layers", metavar="N", default=None, help="number of hidden layers (default 3)"
+    )
+    parser.add_argument(
+        "--width", metavar="N", default=None, help="units per hidden layer (default 64)"
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--drop-rate", default=None, help="probability a hidden unit is dropped, in [0, 1)"
+        "--drop-rate",
+        metavar="R",
+        default=None,
+        help="probability a hidden unit is dropped, in [0, 1)",
     )
     group.add_argument(
-        "--keep-prob", default=None, help="probability a hidden unit is kept, in (0, 1]"
+        "--keep-prob",
+        metavar="Q",
+        default=None,
+        help="probability a hidden unit is kept, in (0, 1]",
     )
     parser.add_argument(
-        "--input-drop-rate", default=None, help="probability an input is dropped (default 0)"
+        "--input-drop-rate",
+        metavar="R",
+        default=None,
+        help="probability an input is dropped (default 0)",
     )
-    parser.add_argument("--epochs", default=None, help="training epochs (default 150)")
-    parser.add_argument("--batch-size", default=None, help="mini-batch size (default 32)")
-    parser.add_argument("--optimizer", default=None, help="adam or sgd (default adam)")
-    parser.add_argument("--lr", default=None, help="learning rate (default 1e-3)")
-    parser.add_argument("--momentum", default=None, help="SGD momentum (default 0.9)")
-    parser.add_argument("--l2", default=None, help="L2 weight penalty (default 0)")
-    parser.add_argument("--max-norm", default=None, help="max-norm of incoming weights")
+    parser.add_argument("--epochs", metavar="N", default=None, help="training epochs (default 150)")
     parser.add_argument(
-        "--scheme", default=None, help="inverted (default) or classic (weight scaling at test)"
+        "--batch-size", metavar="N", default=None, help="mini-batch size (default 32)"
     )
-    parser.add_argument("--n-samples", default=None, help="points, training + validation")
-    parser.add_argument("--noise", default=None, help="std of the jitter added to the points")
-    parser.add_argument("--val-fraction", default=None, help="share held out (default 0.5)")
-    parser.add_argument("--seed", default="0", help="random seed (default 0)")
+    parser.add_argument(
+        "--optimizer", metavar="NAME", default=None, help="adam or sgd (default adam)"
+    )
+    parser.add_argument("--lr", metavar="LR", default=None, help="learning rate (default 1e-3)")
+    parser.add_argument("--momentum", metavar="M", default=None, help="SGD momentum (default 0.9)")
+    parser.add_argument("--l2", metavar="L2", default=None, help="L2 weight penalty (default 0)")
+    parser.add_argument(
+        "--max-norm", metavar="C", default=None, help="max-norm of incoming weights"
+    )
+    parser.add_argument(
+        "--scheme",
+        metavar="NAME",
+        default=None,
+        help="inverted (default) or classic (weight scaling at test)",
+    )
+    parser.add_argument(
+        "--n-samples", metavar="N", default=None, help="points, training + validation"
+    )
+    parser.add_argument(
+        "--noise", metavar="SD", default=None, help="std of the jitter added to the points"
+    )
+    parser.add_argument(
+        "--val-fraction", metavar="F", default=None, help="share held out (default 0.5)"
+    )
+    parser.add_argument("--seed", metavar="N", default="0", help="random seed (default 0)")
     parser.add_argument(
         "--compare",
         action="store_true",
@@ -67,6 +100,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "-o",
         "--output",
+        metavar="PATH",
         default=None,
         help=f"also write the {FIGURE} figure (.png/.svg/.pdf) for this preset, keep "
         "probability, epochs and width",
