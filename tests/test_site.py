@@ -1,0 +1,266 @@
+"""The built site: strict build, every page and asset present, nothing loaded from elsewhere.
+
+The site is built once per session by the ``built_site`` fixture (tests/conftest.py).
+HTML is read with the standard library's parser.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+import dropout_figs as df
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+# Attributes through which a page loads something (as opposed to linking to it).
+LOADING = {
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "input": ("src",),
+}
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+# A style sheet loading from another host; a script naming one (XML namespaces aside).
+CSS_REMOTE = re.compile(r"(?:url\(|@import)\s*[\"']?((?:https?:)?//[^\"')\s]+)", re.I)
+SCRIPT_URL = re.compile(r"https?://(?!www\.w3\.org/)[^\s\"'`)]+", re.I)
+
+
+class Page(HTMLParser):
+    """Tags with their attributes, and the text of inline scripts and styles."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.inline: list[tuple[str, dict[str, str], str]] = []
+        self._open: tuple[str, dict[str, str], list[str]] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, attrs))
+        if tag in {"script", "style"}:
+            self._open = (tag, attrs, [])
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[2].append(data)
+
+    def handle_endtag(self, tag):
+        if self._open is not None and tag == self._open[0]:
+            name, attrs, parts = self._open
+            self.inline.append((name, attrs, "".join(parts)))
+            self._open = None
+
+    def find(self, tag: str, **want: str) -> list[dict[str, str]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in want.items())]
+
+
+def urls(attr: str, value: str) -> list[str]:
+    if attr == "srcset":
+        return [part.strip().split()[0] for part in value.split(",") if part.strip()]
+    return [value]
+
+
+def local_target(page: Path, url: str, root: Path | None = None) -> Path | None:
+    """The file a local URL points to, or None for anchors, data: and other schemes.
+
+    Root-absolute URLs (only 404.html has them: a server shows it at any depth) are
+    resolved against the site's root.
+    """
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    if path.startswith("/"):
+        return (root or page.parent).joinpath(path.lstrip("/")).resolve()
+    return (page.parent / path).resolve()
+
+
+@pytest.fixture(scope="module")
+def site(built_site) -> Path:
+    return built_site.dir
+
+
+@pytest.fixture(scope="module")
+def pages(site) -> dict[Path, Page]:
+    return {p: Page(p.read_text(encoding="utf-8")) for p in sorted(site.rglob("*.html"))}
+
+
+def test_build_is_clean(built_site):
+    if built_site.log is None:
+        pytest.skip("reusing a site built elsewhere (DROPOUT_FIGS_SITE): no build log")
+    bad = [
+        line
+        for line in built_site.log.splitlines()
+        if re.match(r"^(WARNING|ERROR)\s+-", line) or "Traceback" in line
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_every_nav_page_exists_and_is_built(site, nav_sources):
+    srcs = nav_sources
+    assert len(srcs) >= 10
+    for src in srcs:
+        assert (ROOT / "docs" / src).is_file(), f"nav lists docs/{src}, which does not exist"
+        built = site / Path(src).with_suffix(".html")
+        assert built.is_file(), f"{src} was not built to {built.relative_to(site)}"
+
+
+def test_every_local_reference_exists(site, pages):
+    missing = []
+    for path, page in pages.items():
+        for tag, attrs in page.tags:
+            for attr in (*LOADING.get(tag, ()), "href"):
+                for url in urls(attr, attrs.get(attr, "")):
+                    target = local_target(path, url, site)
+                    if target is not None and not target.exists():
+                        missing.append(f"{path.relative_to(site)}: <{tag} {attr}={url!r}>")
+    assert not missing, "\n".join(missing[:40])
+
+
+def test_every_image_has_alt_text(site, pages):
+    bad = [
+        f"{path.relative_to(site)}: {attrs.get('src', '')[:80]}"
+        for path, page in pages.items()
+        for attrs in page.find("img")
+        if not attrs.get("alt", "").strip()
+    ]
+    assert not bad, "images without alt text:\n" + "\n".join(bad)
+
+
+def test_nothing_is_loaded_from_another_host(site, pages):
+    bad = []
+    for path, page in pages.items():
+        where = path.relative_to(site)
+        for tag, attrs in page.tags:
+            for attr in LOADING.get(tag, ()):
+                for url in urls(attr, attrs.get(attr, "")):
+                    if REMOTE.match(url.strip()):
+                        bad.append(f"{where}: <{tag} {attr}={url!r}>")
+        for kind, attrs, text in page.inline:
+            if kind == "style":
+                bad += [f"{where}: inline <style>: {u}" for u in CSS_REMOTE.findall(text)]
+            elif not attrs.get("type", "").endswith("json"):  # JSON is data, not code
+                bad += [f"{where}: inline <script>: {u}" for u in SCRIPT_URL.findall(text)]
+    for css in site.rglob("*.css"):
+        bad += [f"{css.relative_to(site)}: {u}" for u in CSS_REMOTE.findall(css.read_text())]
+    assert not bad, "\n".join(bad[:40])
+
+
+def test_polyfills_and_fonts_are_local(pages, site):
+    index = pages[site / "index.html"]
+    scripts = [a["src"] for a in index.find("script") if "src" in a]
+    assert any(s.endswith("assets/vendor/iframe-worker/shim.js") for s in scripts), scripts
+    # theme.font: false -> no Google Fonts stylesheet, no preconnect
+    assert not [a for a in index.find("link") if "fonts" in a.get("href", "")]
+
+
+def test_katex_files_are_served(site):
+    katex = site / "assets" / "vendor" / "katex"
+    for name in ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js"):
+        assert (katex / name).stat().st_size > 1000, name
+    css = (katex / "katex.min.css").read_text()
+    fonts = set(re.findall(r"url\((fonts/[^)]+)\)", css))
+    assert len(fonts) > 20
+    missing = [f for f in fonts if not (katex / f).is_file()]
+    assert not missing, missing
+
+
+def test_math_is_marked_up_for_katex(pages, site):
+    theory = pages[site / "theory.html"]
+    classes = " ".join(a.get("class", "") for _, a in theory.tags)
+    assert "arithmatex" in classes, "theory page has no math for KaTeX"
+
+
+def test_notebook_page_has_no_cdn_loaders(site):
+    text = (site / "notebooks" / "training-lab.html").read_text(encoding="utf-8")
+    assert "mathjax" not in text.lower()
+    assert "cdnjs" not in text
+    assert (site / "notebooks" / "training-lab.ipynb").is_file(), "include_source"
+
+
+def test_offline_search_index(site, nav_sources):
+    index = (site / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert index.startswith("var __index = ")
+    docs = json.loads(index.removeprefix("var __index = "))["docs"]
+    assert len({d["location"].split("#")[0] for d in docs}) >= len(nav_sources)
+
+
+# --------------------------------------------------------------------------- the simulator
+@pytest.fixture(scope="module")
+def simulator(site, pages):
+    page = pages[site / "simulator.html"]
+    blobs = [text for kind, attrs, text in page.inline if attrs.get("id") == "df-sim-data"]
+    assert len(blobs) == 1, "simulator.html has no <script id=df-sim-data>"
+    return page, json.loads(blobs[0])
+
+
+def select_values(page: Page) -> dict[str, list[str]]:
+    """The <option> values of each <select name=...>, in order."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for tag, attrs in page.tags:
+        if tag == "select":
+            current = out.setdefault(attrs["name"], [])
+        elif tag == "option" and current is not None:
+            current.append(attrs["value"])
+    return out
+
+
+def test_simulator_has_every_combination(simulator):
+    page, data = simulator
+    choices = select_values(page)
+    assert list(choices) == data["keys"] == ["n_units", "keep_prob", "seed"]
+    expected = {"|".join(c) for c in itertools.product(*choices.values())}
+    assert set(data["combos"]) == expected
+    assert len(expected) >= 24
+    # Every choice has a label (accessible controls).
+    labels = {a.get("for") for a in page.find("label")}
+    assert {a["id"] for a in page.find("select")} <= labels
+
+
+def test_simulator_numbers_come_from_the_package(simulator):
+    _, data = simulator
+    for key, combo in data["combos"].items():
+        n, q, seed = key.split("|")
+        summary = df.layer_summary(int(n), keep_prob=float(q), seed=int(seed))
+        assert combo["summary"]["kept"] == summary.kept
+        assert combo["numbers"]["kept"] == f"{summary.kept} of {n}"
+        assert combo["numbers"]["dropped"] == str(summary.dropped)
+        shown = df.format_subnetworks(int(n)).replace("^", "")
+        assert combo["numbers"]["subnetworks"].translate(SUPERSCRIPTS) == shown
+        assert float(combo["numbers"]["keep"]) + float(combo["numbers"]["drop"]) == pytest.approx(1)
+
+
+def test_simulator_images_exist(site, simulator):
+    _, data = simulator
+    seen = set()
+    for combo in data["combos"].values():
+        for kind in ("mask", "pmf", "sweep"):
+            fig = combo[kind]
+            assert fig["alt"].strip(), (kind, fig)
+            target = local_target(site / "simulator.html", fig["src"])
+            assert target is not None, fig["src"]
+            assert target.is_file(), fig["src"]
+            seen.add(fig["src"])
+    n = len(data["combos"])
+    # Masks and pmfs differ per combination; sweeps per (n_units, keep_prob).
+    assert len(seen) >= 2 * n + n // 3
+    masks = {c["mask"]["src"] for c in data["combos"].values()}
+    assert all(src.endswith(".gif") for src in masks)
