@@ -1,0 +1,196 @@
+"""Site benchmarks (`make bench`): prints numbers and targets, never fails on them.
+
+1. Cold build: `mkdocs build --strict` with empty figure and notebook caches, both cores.
+2. Warm rebuild: the same build again with nothing changed (target < 5 s).
+3. Home page weight: every byte index.html loads from file:// in Chromium, search index
+   included (target < 1.5 MB); without Chromium, what its tags reference.
+4. Mask GIFs: the largest one in the site (target < 150 KB each).
+
+The caches of this run live in a temporary folder, so the project's own .cache is
+neither used nor disturbed. Run from anywhere: `python scripts/bench_site.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("DROPOUT_FIGS_CHROMIUM", "/usr/bin/chromium"))
+KB = 1024
+TARGET_WARM_S = 5.0
+TARGET_HOME_BYTES = 1.5e6
+TARGET_GIF_BYTES = 150 * KB
+
+
+def write_config(tmp: Path) -> Path:
+    """mkdocs.yml with absolute paths and every cache inside ``tmp``."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config["docs_dir"] = str(ROOT / "docs")
+    config["site_dir"] = str(tmp / "site")
+    config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
+    config["hooks"] = [str(ROOT / h) for h in config.get("hooks", [])]
+    caches = {name: tmp / "cache" / name for name in ("dropout-figs", "mkdocs-jupyter")}
+    plugins = []
+    for item in config["plugins"]:
+        name, options = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+        if name in caches:
+            options = {**(options or {}), "cache_dir": str(caches[name])}
+        plugins.append({name: options} if options else name)
+    config["plugins"] = plugins
+    path = tmp / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def build(config: Path) -> tuple[float, str]:
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "MPLBACKEND": "Agg"}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(mkdocs), "build", "--strict", "-f", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        print(log[-4000:])
+        raise SystemExit(f"mkdocs build failed (exit {proc.returncode})")
+    return seconds, log
+
+
+def figure_line(log: str) -> str:
+    m = re.search(r"dropout_figs: (\d+ figure files \([^)]*\))", log)
+    return m.group(1) if m else "figures: (no count in the log)"
+
+
+# --------------------------------------------------------------------------- page weight
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in {"script", "img"} and a.get("src"):
+            self.urls.append(a["src"])
+        elif tag == "link" and a.get("href") and a.get("rel") in {"stylesheet", "icon"}:
+            self.urls.append(a["href"])
+
+
+def weight_from_tags(page: Path) -> dict[str, int]:
+    parser = _Refs()
+    parser.feed(page.read_text(encoding="utf-8"))
+    out = {str(page): page.stat().st_size}
+    for url in parser.urls:
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            continue
+        path = (page.parent / unquote(parts.path)).resolve()
+        if path.is_file():
+            out[str(path)] = path.stat().st_size
+    return out
+
+
+def weight_in_browser(page: Path) -> dict[str, int] | None:
+    """Every file:// request of the page (all frames, the search worker's too)."""
+    if not CHROMIUM.is_file():
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    loaded: dict[str, int] = {}
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def record(request):
+            url = urlsplit(request.url)
+            if url.scheme == "file":
+                path = Path(unquote(url.path))
+                if path.is_file():
+                    loaded[str(path)] = path.stat().st_size
+            else:
+                loaded[request.url] = 0
+
+        context.on("request", record)
+        tab = context.new_page()
+        tab.goto(page.as_uri(), wait_until="load")
+        tab.wait_for_load_state("networkidle")
+        tab.wait_for_timeout(1500)  # the search worker loads its index after load
+        browser.close()
+    return loaded
+
+
+def main() -> None:
+    print("Site benchmarks (numbers, not assertions); 2 cores shared with whatever else runs")
+    with tempfile.TemporaryDirectory(prefix="dropout-figs-bench-") as tmp:
+        tmp = Path(tmp)
+        config = write_config(tmp)
+
+        cold, log = build(config)
+        print(f"1. cold build, empty caches: {cold:6.1f} s   {figure_line(log)}")
+        warm, log = build(config)
+        verdict = "ok" if warm < TARGET_WARM_S else "OVER TARGET"
+        print(
+            f"2. warm rebuild, no change:  {warm:6.1f} s   "
+            f"(target < {TARGET_WARM_S:g} s: {verdict})"
+        )
+
+        site = tmp / "site"
+        index = site / "index.html"
+        files = weight_in_browser(index)
+        how = "loaded by Chromium from file://"
+        if files is None:
+            files, how = weight_from_tags(index), "referenced by its tags (no Chromium)"
+        outside = [f for f, size in files.items() if not f.startswith("/")]
+        total = sum(files.values())
+        verdict = "ok" if total < TARGET_HOME_BYTES else "OVER TARGET"
+        print(
+            f"3. home page weight: {total / 1e6:.2f} MB in {len(files)} files, {how} "
+            f"(target < {TARGET_HOME_BYTES / 1e6:g} MB: {verdict})"
+        )
+        for path, size in sorted(files.items(), key=lambda kv: -kv[1])[:6]:
+            print(f"     {size / KB:8.1f} KB  {Path(path).relative_to(site)}")
+        if outside:
+            print(f"   REQUESTS OUTSIDE file://: {outside}")
+
+        gifs = sorted(site.glob("figures/mask-grid-*.gif"), key=lambda p: p.stat().st_size)
+        if gifs:
+            big = gifs[-1].stat().st_size
+            over = [g for g in gifs if g.stat().st_size >= TARGET_GIF_BYTES]
+            print(
+                f"4. mask GIFs: {len(gifs)}, largest {big / KB:.1f} KB, "
+                f"median {gifs[len(gifs) // 2].stat().st_size / KB:.1f} KB "
+                f"(target < {TARGET_GIF_BYTES / KB:.0f} KB each: "
+                f"{'ok' if not over else f'{len(over)} OVER TARGET'})"
+            )
+        else:
+            print("4. mask GIFs: none in the site")
+        all_files = [p for p in site.rglob("*") if p.is_file()]
+        figures = list(site.glob("figures/*"))
+        site_mb = sum(p.stat().st_size for p in all_files) / 1e6
+        figures_mb = sum(p.stat().st_size for p in figures) / 1e6
+        print(
+            f"   site: {site_mb:.1f} MB in {len(all_files)} files; "
+            f"figures {figures_mb:.1f} MB in {len(figures)} files"
+        )
+
+
+if __name__ == "__main__":
+    main()
