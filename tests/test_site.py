@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 import dropout_figs as df
 
@@ -111,6 +112,23 @@ def test_build_is_clean(built_site):
         if re.match(r"^(WARNING|ERROR)\s+-", line) or "Traceback" in line
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_front_matter_is_yaml():
+    # MkDocs shows unparsable front matter (e.g. an unquoted ": ") as text, silently.
+    bad = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        if text.startswith("---\n"):
+            head = text[4 : text.index("\n---", 4)]
+            try:
+                meta = yaml.safe_load(head)
+            except yaml.YAMLError as exc:
+                bad.append(f"{page.relative_to(ROOT)}: {str(exc).splitlines()[0]}")
+                continue
+            if not isinstance(meta, dict):
+                bad.append(f"{page.relative_to(ROOT)}: front matter is not a mapping")
+    assert not bad, "front matter that MkDocs cannot read (quote the value):\n" + "\n".join(bad)
 
 
 def test_every_nav_page_exists_and_is_built(site, nav_sources):
