@@ -239,12 +239,12 @@ def draw_sweep(ax, xs, runs: Mapping[str, Mapping[str, np.ndarray]], *, xlabel, 
 def draw_gap_bars(ax, sizes, benefit, *, color):
     """Dropout's benefit (error without minus error with) per training-set size.
 
-    ``benefit`` has shape (n_sizes, n_seeds); bars show the mean, dots the seeds.
+    ``benefit`` has shape (n_sizes, n_seeds); bars show the mean, dots each data set.
     """
     benefit = np.asarray(benefit, dtype=float)
     pos = np.arange(len(sizes))
     mean = benefit.mean(1)
-    ax.bar(pos, mean, width=0.6, color=color, alpha=0.85, label="mean over seeds")
+    ax.bar(pos, mean, width=0.6, color=color, alpha=0.85, label="mean")
     for i in range(len(sizes)):
         ax.plot(
             np.full(benefit.shape[1], pos[i]) + np.linspace(-0.18, 0.18, benefit.shape[1]),
@@ -253,7 +253,7 @@ def draw_gap_bars(ax, sizes, benefit, *, color):
             color=COLORS["ink"],
             ms=3,
             alpha=0.7,
-            label="one seed" if i == 0 else None,
+            label="one data set" if i == 0 else None,
         )
     ax.axhline(0.0, color=COLORS["ink"], lw=0.8)
     ax.set_xticks(pos, [str(s) for s in sizes])

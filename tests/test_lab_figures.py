@@ -221,13 +221,16 @@ def test_class_map_colours_and_update():
 
 
 def test_shared_palette_keeps_key_colours_exact():
-    a = np.full((10, 10, 3), 255, np.uint8)
-    a[:5] = np.linspace(0, 255, 10, dtype=np.uint8)[None, :, None]
+    # A smooth gradient with far more than 256 colours, and one pixel of a class
+    # colour on an odd row (rows are subsampled to build the palette).
+    g = np.linspace(0, 255, 64)
+    a = np.stack(np.broadcast_arrays(g[:, None], g[None, :], 128 + 0 * g[None, :]), -1)
+    a = a.astype(np.uint8)
     b = a.copy()
-    b[0, 0] = (230, 159, 0)  # one pixel of a class colour
+    b[1, 1] = (230, 159, 0)
     frames = pl.frames_to_palette([a, b], key_colors=("#E69F00",))
     assert len({bytes(f.getpalette()) for f in frames}) == 1
-    assert tuple(np.asarray(frames[1].convert("RGB"))[0, 0]) == (230, 159, 0)
+    assert tuple(np.asarray(frames[1].convert("RGB"))[1, 1]) == (230, 159, 0)
 
 
 def test_grid_evaluation_in_chunks_matches_one_call():
