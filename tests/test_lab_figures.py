@@ -134,6 +134,9 @@ def test_drop_rate_spelling_and_bad_values():
         df.draw_figure("loss-curves", keep_prob=0)
     with pytest.raises(DropoutFigsError, match="n_epochs"):
         df.draw_figure("loss-curves", n_epochs=0)
+    for name in ("loss-curves", "boundary-evolution", "mc-dropout-uncertainty"):
+        with pytest.raises(DropoutFigsError, match="keep_prob must be below 1"):
+            df.draw_figure(name, drop_rate=0)
 
 
 def _gif_frames(data: bytes):

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import mlp
 from .. import plots_lab as pl
+from .._validate import DropoutFigsError
 from ..data import DATASETS, make_dataset
 from ..lab import PRESETS, compare, train, train_many
 from ..registry import Drawing, FigureSpec, Param, register
@@ -134,6 +135,15 @@ def _metrics(result):
     return {k: _round(v) for k, v in result.metrics().items() if np.isscalar(v)}
 
 
+def _need_dropout(keep_prob, what):
+    """These figures compare a net with dropout to one without: keep_prob = 1 is no figure."""
+    if not keep_prob < 1.0:
+        raise DropoutFigsError(
+            f"keep_prob must be below 1 for this figure ({what}); got {keep_prob:g} "
+            "(drop rate 0). Try keep_prob=0.5."
+        )
+
+
 def _drop_text(keep_prob):
     return f"keep probability {keep_prob:g} (drop rate {1 - keep_prob:g})"
 
@@ -157,6 +167,7 @@ def _p_width(default):
 
 # =========================================================================== 1 loss curves
 def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
+    _need_dropout(keep_prob, "it compares training with and without dropout")
     r_data, r_train = rng.spawn(2)
     data, config = _setup(preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob)
     runs = paired_training(config, data, rng=r_train)
@@ -255,6 +266,7 @@ def _boundary_panel(ax, grid, proba, data, title, color):
 
 
 def build_decision_boundaries(*, rng, canvas, preset, keep_prob, n_epochs, width):
+    _need_dropout(keep_prob, "it compares training with and without dropout")
     r_data, r_train = rng.spawn(2)
     data, config = _setup(preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob)
     runs = paired_training(config, data, rng=r_train)
@@ -330,6 +342,7 @@ def _animate(fig, setup, update, n_frames):
 
 
 def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width, n_frames):
+    _need_dropout(keep_prob, "it compares training with and without dropout")
     r_data, r_train = rng.spawn(2)
     data, config = _setup(preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob)
     epochs = _snapshot_epochs(config.epochs, n_frames)
@@ -424,6 +437,7 @@ def _subnetwork_proba(params, x, masks, *, keep_prob, scheme="inverted"):
 
 
 def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames):
+    _need_dropout(keep_prob, "it shows dropout left on at inference")
     r_data, r_train, r_passes = rng.spawn(3)
     data, config = _setup(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
     net = train(config, data, rng=r_train).params
@@ -539,6 +553,7 @@ def mc_grid(params, points, *, keep_prob, n_passes, rng):
 
 
 def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_passes):
+    _need_dropout(keep_prob, "MC dropout needs dropout")
     r_data, r_train, r_mc = rng.spawn(3)
     data, config = _setup(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
     net = train(config, data, rng=r_train).params
@@ -551,12 +566,16 @@ def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_
     ).reshape(grid.shape)
     near_data, far = dist < 0.25, dist > 1.0
     near_boundary = np.abs(mean - 0.5) < 0.15
+
+    def mean_over(mask):
+        return _round(spread[mask].mean()) if mask.any() else float("nan")
+
     summary = {
         "mean_spread": _round(spread.mean()),
-        "spread_near_data": _round(spread[near_data & ~near_boundary].mean()),
-        "spread_far_from_data": _round(spread[far].mean()),
-        "spread_near_boundary": _round(spread[near_boundary].mean()),
-        "spread_away_from_boundary": _round(spread[~near_boundary].mean()),
+        "spread_near_data": mean_over(near_data & ~near_boundary),
+        "spread_far_from_data": mean_over(far),
+        "spread_near_boundary": mean_over(near_boundary),
+        "spread_away_from_boundary": mean_over(~near_boundary),
         "max_spread": _round(spread.max()),
     }
 
@@ -877,6 +896,7 @@ def dataset_size_sweep(
 
 
 def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
+    _need_dropout(keep_prob, "it compares training with and without dropout")
     base = PRESETS["severe-overfitting"].config.replace(
         hidden_layers=2, width=width, keep_prob=keep_prob
     )
@@ -1023,6 +1043,7 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
 
 
 def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epochs):
+    _need_dropout(keep_prob, "MC averaging needs dropout")
     r_data, r_train, r_mc = rng.spawn(3)
     spec = PRESETS[preset]
     # The preset's training-set size, but a large test set: the differences between
@@ -1126,6 +1147,7 @@ register(
 
 # --------------------------------------------------------------------------- 9 sparsity
 def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
+    _need_dropout(keep_prob, "it compares training with and without dropout")
     r_data, r_train = rng.spawn(2)
     data, config = _setup(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
     runs = paired_training(config, data, rng=r_train)
