@@ -282,8 +282,8 @@ def draw_activation_histograms(ax, values: Mapping[str, np.ndarray], colors, bin
     for label, v in values.items():
         counts, edges = np.histogram(np.asarray(v).ravel(), bins=bins)
         density = counts / max(counts.sum(), 1)
+        # Outlines only: two filled histograms overlap into a muddy third colour.
         ax.stairs(density, edges, color=colors[label], lw=1.8, label=label, fill=False)
-        ax.stairs(density, edges, color=colors[label], alpha=0.15, fill=True)
     return ax
 
 
