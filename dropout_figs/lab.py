@@ -38,6 +38,7 @@ import copy
 import dataclasses
 import itertools
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,9 @@ _MASK_LEVELS = 1 << 16
 # At most this many parameters (all models together) in one stack of train_many
 # (measured: width 128 is best around 4-8 models per stack, width 32-64 around 8-30).
 _STACK_ELEMENTS = 1 << 17
+# A stack is split over threads only if each part has about this many activations
+# per layer and step (smaller arrays leave the threads queueing for the GIL).
+_THREAD_ELEMENTS = 1 << 15
 
 
 # =========================================================================== configuration
@@ -778,8 +782,12 @@ def train_many(
         initial weights and batch order for configs of the same shape, so
         configs are compared on common random numbers.
     jobs : int, optional
-        Threads; default 2 (the machines this is tuned for have 2 cores).
-        A stack is split only if each part keeps at least 2 models.
+        Threads. Default: 2 (the machines this is tuned for have 2 cores), but
+        1 inside a worker process (the parallel figure build already keeps
+        every core busy, and extra threads only contend). A stack is split
+        over threads only if each part keeps big arrays: threads help while
+        NumPy works on large arrays with the GIL released, and hurt when many
+        small calls make them queue for it.
     paired : bool, default False
         If True, ``seeds`` has one seed per config and config i is trained
         with seed i only (e.g. 5 seeds x 2 variants listed explicitly).
@@ -818,7 +826,9 @@ def train_many(
             f"with paired=True, seeds must have one seed per config ({len(configs)}); "
             f"got {len(seeds)}"
         )
-    jobs = 2 if jobs is None else check_count(jobs, "jobs", low=1, high=64)
+    if jobs is None:
+        jobs = 2 if multiprocessing.parent_process() is None else 1
+    jobs = check_count(jobs, "jobs", low=1, high=64)
 
     # One entry per model: (slot, config, data, init, order rng, mask rng)
     groups: dict[tuple, list] = {}
@@ -838,15 +848,20 @@ def train_many(
     # about 1 MB per flat buffer the optimiser's passes and the activations
     # fall out of cache, and a stack gets slower per model than a lone one.
     # So: at most _STACK_ELEMENTS parameters per stack, at least one per thread.
-    chunks = []
+    chunks, big_chunks = [], 0
     for entries in groups.values():
         sizes = entries[0][1].layer_sizes(entries[0][2].x_train.shape[1], entries[0][2].n_classes)
         n_params = sum((i + 1) * o for i, o in itertools.pairwise(sizes))
         per_stack = max(1, _STACK_ELEMENTS // n_params)
-        k = max(-(-len(entries) // per_stack), min(jobs, len(entries)))
+        # activations per model and step: batch x width
+        batch = min(entries[0][1].batch_size, len(entries[0][2].y_train))
+        per_model = batch * max(sizes[1:-1], default=sizes[-1])
+        splittable = min(jobs, max(1, len(entries) * per_model // _THREAD_ELEMENTS))
+        k = max(-(-len(entries) // per_stack), splittable)
         for part in np.array_split(np.arange(len(entries)), k):
             if len(part):
                 chunks.append([entries[p] for p in part])
+                big_chunks += len(part) * per_model >= _THREAD_ELEMENTS // 2
     # longest first, so the two threads finish together
     chunks.sort(key=lambda c: -len(c) * c[0][1].epochs * len(c[0][2].y_train))
 
@@ -863,7 +878,7 @@ def train_many(
     results: list[TrainResult | None] = [None] * (
         len(configs) if paired else len(configs) * len(seeds)
     )
-    if jobs == 1 or len(chunks) == 1:
+    if jobs == 1 or big_chunks < 2:  # small stacks only queue for the GIL in threads
         outs = [run(c) for c in chunks]
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -393,3 +393,41 @@ def test_one_blas_thread_is_restored():
         assert setter(2) == 2  # restored on exit
     finally:
         setter(before)
+
+
+def test_train_many_threads_equal_separate_runs(moons, monkeypatch):
+    """The two-thread path (forced here on small models) gives the same numbers."""
+    used = []
+
+    class Pool(lab.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            used.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(lab, "_THREAD_ELEMENTS", 2)
+    monkeypatch.setattr(lab, "ThreadPoolExecutor", Pool)
+    configs = [SMALL.replace(keep_prob=k) for k in (1.0, 0.7, 0.4)]
+    batched = lab.train_many(configs, moons, seeds=(5, 6), jobs=2)
+    assert used == [2]
+    for i, c in enumerate(configs):
+        for j, s in enumerate((5, 6)):
+            alone = lab.train(c, moons, rng=rng(s))
+            np.testing.assert_array_equal(
+                batched[2 * i + j].history["val_loss"], alone.history["val_loss"]
+            )
+
+
+def test_train_many_small_stacks_stay_in_one_thread(moons, monkeypatch):
+    used = []
+    monkeypatch.setattr(lab, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
+    lab.train_many([SMALL, SMALL.replace(width=5)], moons, seeds=(0, 1), jobs=2)
+    assert used == []
+
+
+def test_train_many_default_is_one_thread_in_a_worker_process(moons, monkeypatch):
+    used = []
+    monkeypatch.setattr(lab, "_THREAD_ELEMENTS", 2)
+    monkeypatch.setattr(lab, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
+    monkeypatch.setattr(lab.multiprocessing, "parent_process", lambda: object())
+    lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0, 1))
+    assert used == []
