@@ -766,11 +766,15 @@ def train_many(
     """Train every config with every seed (or config i with seed i), many models at once.
 
     Models that share layer sizes, epochs, batch size, optimizer and data set
-    sizes are stacked and trained in lock-step with batched matrix products;
-    each stack is split over ``jobs`` threads (NumPy releases the GIL inside
-    its loops). The result for ``(configs[i], seeds[j])`` equals, to
-    floating-point rounding, ``train(configs[i], data_i, rng=np.random.default_rng(seeds[j]))``
-    (the tests check this): every model keeps its own random streams.
+    sizes are stacked and trained in lock-step with batched matrix products
+    (other groups get stacks of their own); big stacks are split over ``jobs``
+    threads (NumPy releases the GIL inside its loops).
+
+    Results are *equal* to separate runs, not merely statistically
+    equivalent: every model keeps its own random streams, so the result for
+    ``(configs[i], seeds[j])`` is that of
+    ``train(configs[i], data_i, rng=np.random.default_rng(seeds[j]))`` to
+    floating-point rounding (bit for bit in the tests, which check it).
 
     Parameters
     ----------
