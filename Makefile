@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 # `make site` builds with both cores; DROPOUT_FIGS_JOBS overrides.
 export MPLBACKEND := Agg
+# Material 9.7+ prints a banner about MkDocs 2 on every build; we pin mkdocs<2.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help setup site serve test test-fast test-browser bench figures readme-figure lint format clean distclean
 
@@ -67,9 +69,5 @@ readme-figure: setup
 clean:
 	rm -rf site build .cache .pytest_cache .ruff_cache
 
-dist# The README's picture (checked by tests/test_readme.py).
-readme-figure: setup
-	$(BIN)/dropout-figs render mask-grid -o .github/mask-grid.gif -q
-
-clean: clean
+distclean: clean
 	rm -rf $(VENV) node_modules
