@@ -32,6 +32,7 @@ with the page's name and a one-line reason.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import json
 import posixpath
@@ -46,6 +47,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
+from mkdocs.utils.meta import get_data
 
 from ._validate import DropoutFigsError
 
@@ -124,6 +126,8 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         self._page = None
         self._dry: set | None = None
         self._env = None
+        self._templates: dict = {}
+        self._uses: list | None = None
 
     # ------------------------------------------------------------------ hooks
     def on_config(self, config):
@@ -143,15 +147,20 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         for file in files.documentation_pages():
             if not file.src_uri.endswith(".md"):
                 continue
-            text = file.content_string
-            if self.config.macros and ("{{" in text or "{%" in text):
-                # Errors are reported by the real pass, with the page's name.
-                with contextlib.suppress(Exception):
-                    text = self._jinja(text, file.src_uri)
-            for m in _LINK_RE.finditer(text):
-                self._record(m["target"])
-            for m in _SRC_RE.finditer(text):
-                self._record(m["target"])
+            # The same text on_page_markdown sees: without the front matter.
+            text, _ = get_data(file.content_string)
+            if self.config.macros and _has_jinja(text):
+                hit = self._page_cache_get(text, file.src_uri)
+                if hit is not None:
+                    text, uses = hit
+                    self._dry.update(request for request, _ in uses)
+                else:
+                    # Errors are reported by the real pass, with the page's name.
+                    with contextlib.suppress(Exception):
+                        text = self._jinja(text)
+            for pattern in (_LINK_RE, _SRC_RE):
+                for m in _finditer_outside_code(pattern, text):
+                    self._record(m["target"])
         todo, self._dry = self._dry, None
         if todo:
             jobs = self.config.jobs or None
@@ -177,10 +186,10 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         self._page, self._files = page, files
         where = page.file.src_uri
         try:
-            if self.config.macros and ("{{" in markdown or "{%" in markdown):
-                markdown = self._jinja(markdown, where)
-            markdown = _LINK_RE.sub(self._replace_link, markdown)
-            markdown = _SRC_RE.sub(self._replace_src, markdown)
+            if self.config.macros and _has_jinja(markdown):
+                markdown = self._jinja_page(markdown, where)
+            markdown = _sub_outside_code(_LINK_RE, self._replace_link, markdown)
+            markdown = _sub_outside_code(_SRC_RE, self._replace_src, markdown)
         except DropoutFigsError as exc:
             raise PluginError(f"dropout-figs: {where}: {exc}") from None
         except PluginError:
@@ -271,9 +280,62 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         return f"{m['attr']}={m['q']}{get_relative_url(file.url, self._page.url)}{m['q']}"
 
     # ------------------------------------------------------------------ Jinja
-    def _jinja(self, text: str, where: str) -> str:
+    def _jinja(self, text: str) -> str:
         env = self._jinja_env()
-        return env.from_string(text).render()
+        template = self._templates.get(text)
+        if template is None:
+            template = self._templates[text] = env.from_string(text)
+        return template.render()
+
+    def _jinja_page(self, text: str, where: str) -> str:
+        """A page's Jinja output, from the page cache when neither it nor the code changed.
+
+        Evaluating a page can train networks or import scipy; its output is a
+        pure function of the page's text, its place and the package's code, so
+        a rebuild replays it, re-registering the figure files it links to.
+        """
+        hit = self._page_cache_get(text, where)
+        if hit is not None:
+            out, uses = hit
+            for request, as_json in uses:
+                self._site_file(request, as_json)
+            return out
+        self._uses = []
+        try:
+            out = self._jinja(text)
+            uses = self._uses
+        finally:
+            self._uses = None
+        from .registry import jsonable
+        from .render import write_atomic
+
+        path = self._page_cache_path(text, where)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"markdown": out, "uses": [[jsonable(r.__dict__), j] for r, j in uses]}
+        write_atomic(path, json.dumps(record).encode())
+        return out
+
+    def _page_cache_path(self, text: str, where: str) -> Path:
+        from .render import code_hash
+
+        h = hashlib.sha256(code_hash().encode())
+        for part in (where, self._figdir, str(self._style()), text):
+            h.update(part.encode() + b"\0")
+        return self._cache / "pages" / f"{h.hexdigest()[:24]}.json"
+
+    def _page_cache_get(self, text: str, where: str):
+        from .render import Request
+
+        path = self._page_cache_path(text, where)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        uses = []
+        for fields, as_json in record["uses"]:
+            fields["params"] = tuple(tuple(kv) for kv in fields["params"])
+            fields["size"] = tuple(fields["size"])
+            uses.append((Request(**fields), as_json))
+        return record["markdown"], uses
 
     def _jinja_env(self):
         if self._env is None:
@@ -308,6 +370,8 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             self._record(None, name, **params)
             return "#"
         request, as_json = self._request(None, name, **params)
+        if self._uses is not None:
+            self._uses.append((request, as_json))
         return get_relative_url(self._site_file(request, as_json).url, self._page.url)
 
     def _figure_data(self, name: str, **params: Any):
@@ -367,6 +431,41 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
                 "dropout-figs.\n"
             )
         return "\n".join(blocks)
+
+
+def _has_jinja(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+# A fenced code block (``` or ~~~, possibly indented, e.g. inside tabs or
+# admonitions) or an inline code span: examples there are shown, not rendered.
+_CODE_RE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n]*\n(?:.*?\n)??(?P=indent)?(?P=fence)[ \t]*$"
+    r"|(?P<ticks>`+)(?!`)[^\n]*?(?<!`)(?P=ticks)(?!`)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _split_code(text: str):
+    """Yield (is_code, segment) pieces of Markdown ``text``."""
+    pos = 0
+    for m in _CODE_RE.finditer(text):
+        if m.start() > pos:
+            yield False, text[pos : m.start()]
+        yield True, m.group(0)
+        pos = m.end()
+    if pos < len(text):
+        yield False, text[pos:]
+
+
+def _sub_outside_code(pattern: re.Pattern, repl, text: str) -> str:
+    return "".join(seg if code else pattern.sub(repl, seg) for code, seg in _split_code(text))
+
+
+def _finditer_outside_code(pattern: re.Pattern, text: str):
+    for code, seg in _split_code(text):
+        if not code:
+            yield from pattern.finditer(seg)
 
 
 def _md_escape(text: str) -> str:

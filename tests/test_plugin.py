@@ -143,3 +143,52 @@ def test_gallery_offers_downloads_and_commands(tmp_path):
         assert f"dropout-figs render {spec.name}" in html
     for href in re.findall(r'href="(figures/[^"]+)"', html):
         assert (site / href).is_file()
+
+
+def test_links_in_code_are_shown_not_rendered(tmp_path):
+    example = "![](dropout-figs:no-such-figure?n=3)"
+    cfg = make_site(
+        tmp_path,
+        {
+            "index.md": f"""
+            Inline: `{example}`
+
+            ```markdown
+            {example}
+            ```
+
+            ![](dropout-figs:mask-grid?n=4)
+            """
+        },
+    )
+    config = build_site(cfg)  # the unknown figure inside code does not fail the build
+    html = (tmp_path / config.site_dir / "index.html").read_text()
+    assert html.count("dropout-figs:no-such-figure?n=3") == 2
+    assert re.search(r'<img alt="[^"]+" src="figures/mask-grid-', html)
+
+
+def test_warm_rebuild_replays_pages_without_evaluating_them(tmp_path, monkeypatch):
+    import dropout_figs.maths as maths
+
+    page = """
+    Kept: {{ df.layer_summary(64, keep_prob=0.5).kept }}.
+    <img id="u" src="{{ figure_url('mask-grid', n=9) }}" alt="x">
+    """
+    cfg = make_site(tmp_path, {"index.md": page})
+    build_site(cfg)
+    calls = []
+    real = maths.layer_summary
+    monkeypatch.setattr(maths, "layer_summary", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr("dropout_figs.layer_summary", maths.layer_summary, raising=False)
+    config = build_site(cfg)
+    assert calls == []  # the page's output came from the page cache
+    site = tmp_path / config.site_dir
+    html = (site / "index.html").read_text()
+    assert f"Kept: {real(64, keep_prob=0.5).kept}." in html
+    src = re.search(r'<img id="u" src="([^"]+)"', html).group(1)
+    assert (site / src).is_file()  # the figure it used was registered again
+    make_site(
+        tmp_path, {"index.md": page + "\nMore: {{ df.layer_summary(8, keep_prob=0.5).kept }}"}
+    )
+    build_site(cfg)
+    assert len(calls) == 4  # an edited page is evaluated again: 2 calls, dry and real pass
