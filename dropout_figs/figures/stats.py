@@ -681,7 +681,7 @@ def build_inverted_vs_classic(
     cla_avg = classic_dropout(batch, q, training=True, mask=many).output.mean(axis=0)
     panels = [
         {
-            "title": "inverted · training: m·a/q",
+            "title": "inverted · training: r·a/q",
             "values": inv_train,
             "mask": mask,
             "expected": inv_avg,
@@ -695,7 +695,7 @@ def build_inverted_vs_classic(
             "mean": a.mean(),
         },
         {
-            "title": "classic · training: m·a",
+            "title": "classic · training: r·a",
             "values": cla_train,
             "mask": mask,
             "expected": cla_avg,
