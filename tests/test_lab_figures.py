@@ -277,6 +277,16 @@ def test_loss_curves_data_match_the_table(defaults):
     assert f"{w['val_loss']:.3f}" in defaults["loss-curves"].alt
 
 
+def test_figure_numbers_are_a_pure_function_of_the_inputs(defaults):
+    again = df.draw_figure("loss-curves")
+    again.figure.clear()
+    first = defaults["loss-curves"]
+    assert json.dumps(jsonable(again.data), sort_keys=True) == json.dumps(
+        jsonable(first.data), sort_keys=True
+    )  # no wall-clock time or other run-dependent number in the data
+    assert again.alt == first.alt
+
+
 def test_snapshots_training_matches_compare():
     """paired_training with snapshots gives the nets compare() gives (same streams)."""
     data, config = fl._setup(
