@@ -431,3 +431,47 @@ def test_train_many_default_is_one_thread_in_a_worker_process(moons, monkeypatch
     monkeypatch.setattr(lab.multiprocessing, "parent_process", lambda: object())
     lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0, 1))
     assert used == []
+
+
+def test_train_many_processes_equal_separate_runs(moons, monkeypatch):
+    """The worker-process path (forced here on small models) gives the same numbers."""
+    used = []
+
+    def spy(chunks, jobs):
+        used.append((len(chunks), jobs))
+        return run_in_processes(chunks, jobs)
+
+    run_in_processes = lab._run_in_processes
+    monkeypatch.setattr(lab, "_PROCESS_WORK", 0)
+    monkeypatch.setattr(lab, "_run_in_processes", spy)
+    configs = [SMALL.replace(keep_prob=k) for k in (1.0, 0.7, 0.4)]
+    configs.append(SMALL.replace(width=5))  # a group of its own
+    batched = lab.train_many(configs, moons, seeds=(5, 6), jobs=2, processes=True)
+    assert len(used) == 1
+    assert used[0][1] == 2
+    assert used[0][0] >= 2
+    for i, c in enumerate(configs):
+        for j, s in enumerate((5, 6)):
+            alone = lab.train(c, moons, rng=rng(s))
+            got = batched[2 * i + j]
+            assert got.config == c
+            assert got.cpu_seconds > 0
+            for key in lab.HISTORY_KEYS:
+                np.testing.assert_array_equal(got.history[key], alone.history[key])
+            for (W, b), (W0, b0) in zip(got.params, alone.params, strict=True):
+                np.testing.assert_array_equal(W, W0)
+                np.testing.assert_array_equal(b, b0)
+
+
+def test_train_many_small_jobs_stay_out_of_processes(moons, monkeypatch):
+    used = []
+    monkeypatch.setattr(lab, "_run_in_processes", lambda *a: used.append(1))
+    lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0, 1), processes=True)
+    assert used == []
+
+
+def test_cpu_seconds_recorded(moons):
+    res = lab.train(SMALL, moons, rng=rng(0))
+    assert 0 < res.cpu_seconds < 60
+    many = lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0,))
+    assert all(r.cpu_seconds > 0 for r in many)
