@@ -399,7 +399,8 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
 
         blocks = []
         for spec in iter_figures(group):
-            fmts = ["gif", "png"] if spec.animated else ["png", "svg", "pdf"]
+            # PDFs are a command away (the gallery shows it); the site offers PNG and SVG.
+            fmts = ["gif", "png"] if spec.animated else ["png", "svg"]
             if self._dry is not None:
                 for fmt in fmts:
                     self._record(None, spec.name, fmt=fmt)
