@@ -987,8 +987,11 @@ def sweep_keep_prob(
     *,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     jobs: int | None = None,
+    processes: bool = False,
 ) -> dict[str, np.ndarray]:
     """Final metrics as a function of the keep probability, over several seeds.
+
+    ``jobs`` and ``processes`` are as in :func:`train_many`.
 
     Returns
     -------
@@ -1000,7 +1003,7 @@ def sweep_keep_prob(
     """
     keep_probs = [check_probability(k, "keep_probs entry") for k in keep_probs]
     configs = [config.replace(keep_prob=k) for k in keep_probs]
-    results = train_many(configs, data, seeds=seeds, jobs=jobs)
+    results = train_many(configs, data, seeds=seeds, jobs=jobs, processes=processes)
     out = {"keep_probs": np.array(keep_probs), "seeds": np.array(list(seeds))}
     out.update(_metric_grid(results, len(keep_probs), len(seeds)))
     return out
@@ -1026,8 +1029,11 @@ def sweep_dataset_size(
     noise: float | None = None,
     val_fraction: float = 0.5,
     jobs: int | None = None,
+    processes: bool = False,
 ) -> dict[str, np.ndarray]:
     """Final metrics as a function of the data set size, without and with dropout.
+
+    ``jobs`` and ``processes`` are as in :func:`train_many`.
 
     For every size and seed a fresh data set is drawn (from a stream spawned
     from the seed, independent of the training streams); every keep
@@ -1057,7 +1063,9 @@ def sweep_dataset_size(
                 configs.append(config.replace(keep_prob=k))
                 datasets.append(d)
                 pair_seeds.append(seed)
-    flat = train_many(configs, datasets, seeds=pair_seeds, jobs=jobs, paired=True)
+    flat = train_many(
+        configs, datasets, seeds=pair_seeds, jobs=jobs, paired=True, processes=processes
+    )
     # flat is ordered (size, seed, keep_prob); report (size, keep_prob, seed)
     grid = _metric_grid(flat, len(sizes), len(seeds), len(keep_probs))
     out = {

@@ -261,6 +261,11 @@ def bench_sweep(title, config, data, *, target=False, repeats=2):
     t_best = min(best["threads"][0], best["procs"][0])
     if target:
         print(
+            "   (2 threads = train_many's default: it splits a stack over threads only when its"
+            " arrays are\n   big, which these are not; 2 processes = processes=True, one share"
+            " here, one in a worker)"
+        )
+        print(
             f"   RATIO (target >= 3x, both cores, wall clock): {t_alone / t_best:.1f}x; "
             f"on one core alone, CPU time: {c_alone / c_stack:.1f}x"
         )

@@ -475,3 +475,12 @@ def test_cpu_seconds_recorded(moons):
     assert 0 < res.cpu_seconds < 60
     many = lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0,))
     assert all(r.cpu_seconds > 0 for r in many)
+
+
+def test_sweep_keep_prob_same_numbers_in_processes(moons, monkeypatch):
+    monkeypatch.setattr(lab, "_PROCESS_WORK", 0)
+    kw = {"seeds": (0, 1), "jobs": 2}
+    here = lab.sweep_keep_prob(SMALL, moons, [1.0, 0.5], **kw)
+    there = lab.sweep_keep_prob(SMALL, moons, [1.0, 0.5], processes=True, **kw)
+    for key in ("train_loss", "val_loss", "gap"):
+        np.testing.assert_array_equal(here[key], there[key])
