@@ -39,6 +39,7 @@ import dataclasses
 import itertools
 import math
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -387,9 +388,7 @@ class _Stack:
             lo = 0 if self.input_dropout[m] else n_in
             hi = self.n_mask_cols if self.hidden_dropout[m] else n_in
             if hi > lo:
-                self.bits[m, :, lo:hi] = self.mask_rngs[m].integers(
-                    0, _MASK_LEVELS, size=(n, hi - lo), dtype=np.uint16
-                )
+                self.bits[m, :, lo:hi] = _uint16_bits(self.mask_rngs[m], (n, hi - lo))
         self.order += self.row_offset
         if self.need_masks:
             # kept iff bits <= threshold; factor = kept / keep_prob (inverted scheme)
@@ -609,6 +608,29 @@ def _reduce_classes(ufunc, a, *, out):
     for c in range(2, n_classes):
         ufunc(out, a[..., c : c + 1], out=out)
     return out
+
+
+def _uint16_bits(rng, shape):
+    """``rng.integers(0, 2**16, size=shape, dtype=np.uint16)``, same numbers, faster.
+
+    For the full 16-bit range NumPy splits each 32-bit draw into two uint16
+    (low half first), and PCG64 splits each 64-bit output into two 32-bit
+    draws (low half first): so when no half-used 32-bit draw is pending and
+    the count is a multiple of 4, the result is the raw 64-bit outputs read as
+    little-endian uint16, and the generator ends in the same state. This skips
+    NumPy's per-number buffering loop (about 8 ns a number; the masks were
+    ~12% of a stacked sweep). Anything else takes the ordinary call.
+    """
+    count = math.prod(shape)
+    bitgen = rng.bit_generator
+    if (
+        count % 4 == 0
+        and type(bitgen) is np.random.PCG64
+        and sys.byteorder == "little"
+        and not bitgen.state["has_uint32"]
+    ):
+        return bitgen.random_raw(count // 4).view(np.uint16).reshape(shape)
+    return rng.integers(0, _MASK_LEVELS, size=shape, dtype=np.uint16)
 
 
 def _threshold(keep_prob: float) -> int:
