@@ -20,8 +20,12 @@ per-call overhead, not arithmetic, so:
 * masks are drawn once per epoch as uint16 integers (one mask per example)
   and thresholded into factors ``mask / keep_prob``; ReLU and mask fold into
   one factor that the backward pass reuses;
-* BLAS runs one thread per training thread; :func:`train_many` splits its
-  stacks over two threads (NumPy releases the GIL inside its loops).
+* BLAS runs one thread per training thread; :func:`train_many` splits big
+  stacks over two threads (NumPy releases the GIL inside its loops), or, with
+  ``processes=True``, deals a big job's stacks to two processes (at these
+  sizes threads spend much of their time queueing for the GIL; processes
+  do not: the site's 45-model keep-probability sweep runs about 1.5x faster
+  on two cores than on one, the moons preset's 1.7x).
 
 At width 128 and up the matrix products dominate (they run near the core's
 peak already), so stacking helps less there; the threads still do.
