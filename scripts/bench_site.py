@@ -137,6 +137,66 @@ def weight_in_browser(page: Path) -> dict[str, int] | None:
     return loaded
 
 
+def serve_reload_times(config: Path, tmp: Path, edits: int = 5) -> list[float]:
+    """Seconds from saving a page to `mkdocs serve` telling browsers to reload.
+
+    Runs `make serve`'s command (--livereload --dirty) on a copy of docs/,
+    appends a comment to one page several times and reads the server's log.
+    """
+    import queue
+    import shutil
+    import socket
+    import threading
+
+    docs = tmp / "docs-serve"
+    shutil.copytree(ROOT / "docs", docs)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["docs_dir"] = str(docs)
+    serve_config = tmp / "mkdocs-serve.yml"
+    serve_config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.Popen(
+        [str(mkdocs), "serve", "-f", str(serve_config), "--livereload", "--dirty", "--no-strict",
+         "-a", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put((time.perf_counter(), x)) for x in proc.stdout], daemon=True
+    ).start()
+
+    def wait_for(text: str, timeout: float = 300.0) -> float:
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            try:
+                when, line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return when
+        raise RuntimeError(f"mkdocs serve did not print {text!r}")
+
+    page = docs / "faq.md"
+    times = []
+    try:
+        wait_for("Serving on")
+        time.sleep(1.0)
+        for i in range(edits):
+            with page.open("a", encoding="utf-8") as fh:
+                fh.write(f"\n<!-- benchmark edit {i} -->\n")
+            saved = time.perf_counter()
+            times.append(wait_for("Reloading browsers") - saved)
+            time.sleep(0.7)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return times
+
+
 def main() -> None:
     print("Site benchmarks (numbers, not assertions); 2 cores shared with whatever else runs")
     with tempfile.TemporaryDirectory(prefix="dropout-figs-bench-") as tmp:
@@ -182,6 +242,14 @@ def main() -> None:
             )
         else:
             print("4. mask GIFs: none in the site")
+        reloads = serve_reload_times(config, tmp)
+        worst = max(reloads)
+        print(
+            f"5. make serve, page saved -> browsers told to reload: "
+            f"{', '.join(f'{t:.2f}' for t in reloads)} s "
+            f"(median {sorted(reloads)[len(reloads) // 2]:.2f} s; target < 1 s: "
+            f"{'ok' if worst < 1.0 else 'OVER TARGET at least once'})"
+        )
         all_files = [p for p in site.rglob("*") if p.is_file()]
         figures = list(site.glob("figures/*"))
         site_mb = sum(p.stat().st_size for p in all_files) / 1e6

@@ -98,3 +98,38 @@ def on_post_page(output, page, config):
         for loader in _CDN_LOADERS:
             output = loader.sub("", output)
     return output
+
+
+def on_startup(command, dirty):
+    """`mkdocs serve`: notice a saved page within 0.1 s instead of MkDocs' fixed 0.5 s poll.
+
+    MkDocs 1.6 does not expose the polling interval of its live-reload server, so the
+    default of its constructor is changed here, before ``serve`` builds the server.
+    """
+    if command != "serve":
+        return
+    import inspect
+
+    from mkdocs.livereload import LiveReloadServer
+
+    init = LiveReloadServer.__init__
+    names = list(inspect.signature(init).parameters)
+    if init.__defaults__ and "polling_interval" in names:
+        defaults = list(init.__defaults__)
+        index = names.index("polling_interval") - (len(names) - len(defaults))
+        defaults[index] = 0.1
+        init.__defaults__ = tuple(defaults)
+
+
+def on_env(env, config, files):
+    """Keep the theme's compiled templates between builds (a page edit rebuilds in < 1 s).
+
+    Jinja keys each entry by the template's name and a checksum of its source, so an
+    edited or upgraded template is compiled again.
+    """
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = Path(config.config_file_path).parent / ".cache" / "jinja"
+    folder.mkdir(parents=True, exist_ok=True)
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    return env
