@@ -31,7 +31,6 @@ with the page's name and a one-line reason.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
@@ -128,6 +127,8 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         self._env = None
         self._templates: dict = {}
         self._uses: list | None = None
+        self._dry_url: str | None = None
+        self._inexact = False
 
     # ------------------------------------------------------------------ hooks
     def on_config(self, config):
@@ -155,9 +156,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
                     text, uses = hit
                     self._dry.update(request for request, _ in uses)
                 else:
-                    # Errors are reported by the real pass, with the page's name.
-                    with contextlib.suppress(Exception):
-                        text = self._jinja(text)
+                    text = self._dry_run(text, file)
             for pattern in (_LINK_RE, _SRC_RE):
                 for m in _finditer_outside_code(pattern, text):
                     self._record(m["target"])
@@ -253,7 +252,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         """Register the cached file with MkDocs (so it is copied and links validate)."""
         entry = self._entry(request)
         path = entry.path.with_suffix(".json") if as_json else entry.path
-        src_uri = f"{self._figdir}/{path.name}"
+        src_uri = f"{self._figdir}/{request.filename(meta=as_json)}"
         file = self._files.get_file_from_path(src_uri)
         if file is None:
             file = File.generated(self._mkdocs_config, src_uri, abs_src_path=str(path))
@@ -287,6 +286,25 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             template = self._templates[text] = env.from_string(text)
         return template.render()
 
+    def _dry_run(self, text: str, file: File) -> str:
+        """Evaluate a page to learn which figures it needs, before any is drawn.
+
+        ``figure_data`` and ``figure_alt`` return stand-ins here; a page that used
+        neither came out exactly as the real pass would make it, so it goes
+        straight into the page cache and is not evaluated twice.
+        """
+        self._dry_url, self._uses, self._inexact = file.url, [], False
+        try:
+            out = self._jinja(text)
+        except Exception:  # the real pass reports it, with the page's name
+            return text
+        else:
+            if not self._inexact:
+                self._page_cache_put(text, file.src_uri, out, self._uses)
+            return out
+        finally:
+            self._dry_url, self._uses = None, None
+
     def _jinja_page(self, text: str, where: str) -> str:
         """A page's Jinja output, from the page cache when neither it nor the code changed.
 
@@ -306,6 +324,10 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             uses = self._uses
         finally:
             self._uses = None
+        self._page_cache_put(text, where, out, uses)
+        return out
+
+    def _page_cache_put(self, text: str, where: str, out: str, uses: list) -> None:
         from .registry import jsonable
         from .render import write_atomic
 
@@ -313,7 +335,6 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"markdown": out, "uses": [[jsonable(r.__dict__), j] for r, j in uses]}
         write_atomic(path, json.dumps(record).encode())
-        return out
 
     def _page_cache_path(self, text: str, where: str) -> Path:
         from .render import code_hash
@@ -366,18 +387,21 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
 
     def _figure_url(self, name: str, **params: Any) -> str:
         """URL of the rendered figure, relative to the page (for raw HTML and scripts)."""
-        if self._dry is not None:
-            self._record(None, name, **params)
-            return "#"
         request, as_json = self._request(None, name, **params)
         if self._uses is not None:
             self._uses.append((request, as_json))
+        if self._dry is not None:
+            # Known before drawing: the file name is the hash of the request.
+            self._dry.add(request)
+            uri = f"{self._figdir}/{request.filename(meta=as_json)}"
+            return get_relative_url(uri, self._dry_url)
         return get_relative_url(self._site_file(request, as_json).url, self._page.url)
 
     def _figure_data(self, name: str, **params: Any):
         """The numbers behind a figure (its ``Drawing.data``), from the same cached render."""
         if self._dry is not None:
             self._record(None, name, **params)
+            self._inexact = True
             return _Probe()
         request, _ = self._request(None, name, **params)
         return self._entry(request).data
@@ -385,6 +409,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
     def _figure_alt(self, name: str, **params: Any) -> str:
         if self._dry is not None:
             self._record(None, name, **params)
+            self._inexact = True
             return ""
         request, _ = self._request(None, name, **params)
         return self._entry(request).alt
@@ -402,6 +427,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             # PDFs are a command away (the gallery shows it); the site offers PNG and SVG.
             fmts = ["gif", "png"] if spec.animated else ["png", "svg"]
             if self._dry is not None:
+                self._inexact = True
                 for fmt in fmts:
                     self._record(None, spec.name, fmt=fmt)
                 continue

@@ -199,6 +199,10 @@ class Request:
             h.update(Path(self.style).read_bytes())
         return h.hexdigest()[:20]
 
+    def filename(self, *, meta: bool = False) -> str:
+        """``NAME-KEY.FMT``, or ``NAME-KEY.json`` for its metadata: known before drawing."""
+        return f"{self.name}-{self.key()}.{'json' if meta else self.fmt}"
+
     def cli(self) -> str:
         """The command line that rebuilds this file."""
         spec = self.spec
@@ -299,8 +303,7 @@ class CacheEntry:
 
 def _paths(request: Request, cache_dir: Path) -> tuple[Path, Path]:
     """(file, metadata) paths of ``request`` in ``cache_dir``."""
-    stem = f"{request.name}-{request.key()}"
-    return cache_dir / f"{stem}.{request.fmt}", cache_dir / f"{stem}.json"
+    return cache_dir / request.filename(), cache_dir / request.filename(meta=True)
 
 
 def lookup(request: Request, cache_dir: str | os.PathLike) -> CacheEntry | None:

@@ -227,12 +227,16 @@ def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
         "drop_rate": _round(1 - keep_prob),
         "n_train": data.n_train,
         "n_val": data.n_val,
+        "hidden_layers": config.hidden_layers,
+        "width": config.width,
         **metrics,
         "epochs": epochs.tolist(),
         "curves": {
             k: {
                 "train_loss": np.round(r.history["train_loss"], 5).tolist(),
                 "val_loss": np.round(r.history["val_loss"], 5).tolist(),
+                # What a training loop prints: the mini-batch losses with dropout on.
+                "train_loss_dropout": np.round(r.history["train_loss_dropout"], 5).tolist(),
             }
             for k, r in runs.items()
         },
