@@ -121,6 +121,70 @@ def on_startup(command, dirty):
         init.__defaults__ = tuple(defaults)
 
 
+_NOTEBOOK_THREADS: list = []
+
+
+def on_pre_build(config):
+    """Execute the notebooks in the background while the figures are drawn.
+
+    mkdocs-jupyter executes a notebook when its page is rendered, after the
+    figures, with one core idle. Here the same conversion (its own function and
+    options, so the result is identical) starts first and fills mkdocs-jupyter's
+    cache, which the page then reads. A failure here is ignored: the page
+    executes the notebook as usual and reports the error with its name.
+    """
+    import threading
+
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is None or not (jupyter.config.get("cache") and jupyter.config.get("execute")):
+        return
+    from mkdocs_jupyter import plugin as jplugin
+
+    docs = Path(config.docs_dir)
+    for pattern in jupyter.config["include"]:
+        for notebook in sorted(docs.glob(pattern)):
+            key = jplugin._compute_cache_key(str(notebook), jupyter.config, True)
+            target = jplugin._get_cache_path(jupyter.config["cache_dir"], key)
+            if not target.exists():
+                thread = threading.Thread(
+                    target=_execute_notebook, args=(notebook, target, jupyter.config), daemon=True
+                )
+                thread.start()
+                _NOTEBOOK_THREADS.append(thread)
+
+
+def _execute_notebook(notebook: Path, target: Path, options) -> None:
+    import json
+    import os
+
+    from mkdocs_jupyter import convert
+    from mkdocs_jupyter import plugin as jplugin
+
+    try:
+        body = convert.nb2html(
+            str(notebook),
+            execute=True,
+            kernel_name=options["kernel_name"],
+            theme=options["theme"],
+            allow_errors=options["allow_errors"],
+            show_input=options["show_input"],
+            no_input=options["no_input"],
+            no_prompt=options["no_prompt"],
+            remove_tag_config=options["remove_tag_config"],
+            highlight_extra_classes=options["highlight_extra_classes"],
+            include_requirejs=options["include_requirejs"],
+            custom_mathjax_url=options["custom_mathjax_url"],
+        )
+        toc_tokens, title = jplugin._get_nb_toc_tokens(str(notebook), options["toc_depth"])
+    except Exception:  # the page executes it again and reports the error
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    record = {"content": body, "toc_tokens": toc_tokens, "title": title}
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, target)
+
+
 def on_env(env, config, files):
     """Keep the theme's compiled templates between builds (a page edit rebuilds in < 1 s).
 
@@ -132,4 +196,7 @@ def on_env(env, config, files):
     folder = Path(config.config_file_path).parent / ".cache" / "jinja"
     folder.mkdir(parents=True, exist_ok=True)
     env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    # Pages are rendered next, the notebooks among them: wait for their execution.
+    while _NOTEBOOK_THREADS:
+        _NOTEBOOK_THREADS.pop().join()
     return env
