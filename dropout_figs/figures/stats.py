@@ -42,6 +42,18 @@ __all__ = [
 MAX_MASK_ENTRIES = 20_000_000
 
 
+#: The same parameter, spelled and bounded the same, on every figure that has it.
+MEAN_ACTIVATION = Param(
+    "mean_activation",
+    "float",
+    1.0,
+    "mean of the layer's activations",
+    low=0,
+    high=1e6,
+    low_open=True,
+)
+
+
 def _fmt(x: float, digits: int = 3) -> str:
     """``0.7``, ``1.43``, ``179.2``: up to ``digits`` decimals, no trailing zeros."""
     text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
@@ -464,15 +476,7 @@ register(
             ),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept"),
             Param("n_masks", "int", 4000, "number of random masks", low=10, high=1_000_000),
-            Param(
-                "mean_activation",
-                "float",
-                1.0,
-                "mean of the layer's activations",
-                low=0,
-                high=1e6,
-                low_open=True,
-            ),
+            MEAN_ACTIVATION,
         ),
         build=build_output_scale_ratio,
         formats=("png", "svg", "pdf"),
@@ -766,15 +770,7 @@ register(
                 low=10,
                 high=100_000,
             ),
-            Param(
-                "mean_activation",
-                "float",
-                1.0,
-                "mean of the layer's activations",
-                low=0,
-                high=1e6,
-                low_open=True,
-            ),
+            MEAN_ACTIVATION,
         ),
         build=build_inverted_vs_classic,
         formats=("png", "svg", "pdf"),
