@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+import types
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -100,12 +102,18 @@ def on_post_page(output, page, config):
     return output
 
 
+# MkDocs runs this file afresh for each rebuild's configuration; what on_startup learns
+# (is this `mkdocs serve`?) lives in a namespace that outlasts the module.
+_STATE = sys.modules.setdefault("_dropout_figs_hook_state", types.SimpleNamespace(serving=False))
+
+
 def on_startup(command, dirty):
     """`mkdocs serve`: notice a saved page within 0.1 s instead of MkDocs' fixed 0.5 s poll.
 
     MkDocs 1.6 does not expose the polling interval of its live-reload server, so the
     default of its constructor is changed here, before ``serve`` builds the server.
     """
+    _STATE.serving = command == "serve"
     if command != "serve":
         return
     import inspect
@@ -131,12 +139,17 @@ def on_pre_build(config):
     figures, with one core idle. Here the same conversion (its own function and
     options, so the result is identical) starts first and fills mkdocs-jupyter's
     cache, which the page then reads. A failure here is ignored: the page
-    executes the notebook as usual and reports the error with its name.
+    executes the notebook as usual and reports the error with its name. Only for
+    `mkdocs build` (make site, the tests): the cold build is where it counts.
     """
     import threading
 
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is None or not (jupyter.config.get("cache") and jupyter.config.get("execute")):
+        return
+    if _STATE.serving:
+        # `mkdocs serve --dirty` renders only edited pages and mkdocs-jupyter then drops
+        # the unused notebook entry: executing it here would cost every rebuild.
         return
     from mkdocs_jupyter import plugin as jplugin
 
