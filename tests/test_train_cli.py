@@ -135,3 +135,17 @@ def test_progress_bar_only_on_a_terminal():
     assert "epoch 4/4" in tty.getvalue()
     assert tty.getvalue().endswith("\n")
     assert pipe.getvalue() == ""
+
+
+def test_the_explanation_never_claims_better_accuracy_when_it_fell():
+    from dropout_figs.lab import TrainConfig
+    from dropout_figs.train_cli import _explain
+
+    config = TrainConfig(keep_prob=0.5)
+    without = {"gap": 1.5, "val_loss": 1.5, "val_acc": 0.825}
+    better = {"gap": 0.6, "val_loss": 0.7, "val_acc": 0.85}
+    worse = {"gap": 0.6, "val_loss": 0.7, "val_acc": 0.775}
+    assert _explain(without, better, config).endswith("generalises better.")
+    text = _explain(without, worse, config)
+    assert "generalises better" not in text
+    assert "82.5% -> 77.5%" in text
