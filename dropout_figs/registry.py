@@ -32,6 +32,7 @@ __all__ = [
     "figure_names",
     "get_figure",
     "iter_figures",
+    "n_units_param",
     "register",
 ]
 
@@ -341,6 +342,20 @@ class FigureSpec:
         seed = self.seed if seed is None else check_count(seed, "seed", low=0, high=2**63 - 1)
         canvas = Canvas.from_size(size or self.size, dpi)
         return self.build(rng=np.random.default_rng(seed), canvas=canvas, **values)
+
+
+def n_units_param(
+    default: int,
+    *,
+    low: int = 1,
+    high: int | None = None,
+    help: str = "number of units in the layer",
+) -> Param:
+    """The layer size, spelled ``n_units`` (``--n``) on every figure that has one.
+
+    ``low`` and ``high`` are what the figure can draw.
+    """
+    return Param("n_units", "int", default, help, low=low, high=high, aliases=("n",))
 
 
 def _drop_name(prob_name: str) -> str:

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .._validate import DropoutFigsError
 from ..maths import drop_rate_of, kept_count_distribution, sample_keep_mask
-from ..registry import Canvas, Drawing, FigureSpec, Param, register
+from ..registry import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 from ..style import COLORS, font_path
 
 __all__ = ["PALETTE", "build_mask_grid", "build_network_flicker", "quantize"]
@@ -331,14 +331,9 @@ register(
         summary="A layer's units on a grid; a new random dropout mask every frame",
         group="dropout",
         params=(
-            Param(
-                "n_units",
-                "int",
-                64,
-                f"number of units in the layer (at most {MAX_GRID_UNITS} can be drawn)",
-                low=1,
-                # No upper bound here: the builder explains what to use for bigger layers.
-                aliases=("n",),
+            # No upper bound here: the builder explains what to use for bigger layers.
+            n_units_param(
+                64, help=f"number of units in the layer (at most {MAX_GRID_UNITS} can be drawn)"
             ),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept"),
             Param("n_frames", "int", 8, "number of masks (frames)", low=1, high=60),

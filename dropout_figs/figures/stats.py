@@ -27,7 +27,7 @@ from ..maths import (
     sample_activations,
     sample_keep_mask,
 )
-from ..registry import Canvas, Drawing, FigureSpec, Param, register
+from ..registry import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 from ..style import COLORS
 
 __all__ = [
@@ -224,15 +224,7 @@ register(
         summary="How many units one mask keeps: the binomial pmf, its mean and central band",
         group="dropout",
         params=(
-            Param(
-                "n_units",
-                "int",
-                256,
-                "number of units in the layer",
-                low=1,
-                high=10**7,
-                aliases=("n",),
-            ),
+            n_units_param(256, high=10**7),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept"),
             Param(
                 "level", "float", 0.9, "probability of the shaded central band", low=0.5, high=0.999
@@ -342,15 +334,7 @@ register(
         summary="Expected kept units n·q against the keep probability, with a 5–95 % band",
         group="dropout",
         params=(
-            Param(
-                "n_units",
-                "int",
-                256,
-                "number of units in the layer",
-                low=1,
-                high=10**9,
-                aliases=("n",),
-            ),
+            n_units_param(256, high=10**9),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept (marked)"),
         ),
         build=build_expected_active_sweep,
@@ -465,15 +449,7 @@ register(
         summary="Output sum ratio over many masks: centred on 1 with 1/q scaling, on q without",
         group="dropout",
         params=(
-            Param(
-                "n_units",
-                "int",
-                256,
-                "number of units in the layer",
-                low=1,
-                high=1_000_000,
-                aliases=("n",),
-            ),
+            n_units_param(256, high=1_000_000),
             Param("keep_prob", "prob", 0.7, "probability a unit is kept"),
             Param("n_masks", "int", 4000, "number of random masks", low=10, high=1_000_000),
             MEAN_ACTIVATION,
@@ -758,9 +734,7 @@ register(
         summary="One layer at train and test time under inverted and classic dropout",
         group="dropout",
         params=(
-            Param(
-                "n_units", "int", 10, "number of units in the layer", low=2, high=40, aliases=("n",)
-            ),
+            n_units_param(10, low=2, high=40),
             Param("keep_prob", "prob", 0.6, "probability a unit is kept"),
             Param(
                 "n_masks",
