@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -199,55 +197,48 @@ def build_figures(
         The files written.
     """
     from .registry import figure_names, get_figure
-    from .render import Request, render_many, write_atomic
+    from .render import Request, check_output_folder, render_many, write_atomic
 
-    outdir = Path(outdir)
-    if not outdir.is_dir():
-        raise DropoutFigsError(f"output folder {str(outdir)!r} does not exist")
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise DropoutFigsError(f"output folder {str(outdir)!r} is not writable")
+    outdir = check_output_folder(outdir)
     names = list(names or figure_names())
     specs = [get_figure(n) for n in names]
     params = dict(params or {})
-    if params:
-        used = set()
-        for spec in specs:
-            for key in params:
-                try:
-                    spec.canonical_name(key)
-                    used.add(key)
-                except DropoutFigsError:
-                    pass
-        unused = [k for k in params if k not in used]
-        if unused:
-            raise DropoutFigsError(
-                f"no chosen figure has the parameter {unused[0]!r} ({', '.join(names)})"
-            )
-    requests = []
+    # Each figure takes the given parameters it has; every parameter must fit some figure.
+    own: dict[str, dict] = {}
     for spec in specs:
-        own = {}
+        own[spec.name] = {}
         for key, value in params.items():
             try:
                 spec.canonical_name(key)
             except DropoutFigsError:
                 continue
-            own[key] = value
+            own[spec.name][key] = value
+    used = {key for mine in own.values() for key in mine}
+    unused = [k for k in params if k not in used]
+    if unused:
+        raise DropoutFigsError(
+            f"no chosen figure has the parameter {unused[0]!r} ({', '.join(names)})"
+        )
+    requests = []
+    for spec in specs:
         if formats is None:
             fmts = ["gif", "png"] if spec.animated else ["png", "svg"]
         else:
             fmts = [f for f in formats if f in spec.formats]
         for fmt in fmts:
             requests.append(
-                Request.make(spec.name, own, fmt=fmt, seed=seed, size=size, dpi=dpi, style=style)
+                Request.make(
+                    spec.name, own[spec.name], fmt=fmt, seed=seed, size=size, dpi=dpi, style=style
+                )
             )
     cache_dir = Path(cache_dir) if cache_dir else outdir / ".cache"
     entries = render_many(requests, cache_dir, jobs=jobs, progress=progress)
     written = []
     for request, entry in entries.items():
         target = outdir / f"{request.name}.{request.fmt}"
-        if not (target.is_file() and _same_file(target, entry.path)):
-            shutil.copyfile(entry.path, target.with_suffix(target.suffix + ".tmp"))
-            os.replace(target.with_suffix(target.suffix + ".tmp"), target)
+        data = entry.path.read_bytes()
+        if not (target.is_file() and target.read_bytes() == data):
+            write_atomic(target, data)
         written.append(target)
         meta = outdir / f"{request.name}.json"
         if meta not in written:
@@ -255,10 +246,6 @@ def build_figures(
             write_atomic(meta, (json.dumps(info, indent=1, sort_keys=True) + "\n").encode())
             written.append(meta)
     return written
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
 
 
 def _parse_sets(items) -> dict:

@@ -94,6 +94,16 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """An existing folder this process may write in, or a one-line error."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DropoutFigsError(f"output folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DropoutFigsError(f"output folder {str(folder)!r} is not writable")
+    return folder
+
+
 def check_output_path(path: str | os.PathLike, spec: FigureSpec) -> tuple[Path, str]:
     """Validate an output path: a supported suffix and a writable, existing folder."""
     path = Path(path)
@@ -104,11 +114,7 @@ def check_output_path(path: str | os.PathLike, spec: FigureSpec) -> tuple[Path, 
             f"figure {spec.name!r} is written as {', '.join('.' + f for f in spec.formats)}; "
             f"got {got} in {str(path)!r}"
         )
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DropoutFigsError(f"output folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise DropoutFigsError(f"output folder {str(folder)!r} is not writable")
+    check_output_folder(path.parent if str(path.parent) else Path("."))
     if path.is_dir():
         raise DropoutFigsError(f"output path {str(path)!r} is a folder; give a file name")
     return path, fmt
