@@ -381,7 +381,6 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             )
             env.filters["thousands"] = lambda x: f"{int(x):,}"
             env.filters["percent"] = lambda x, digits=1: f"{100 * float(x):.{digits}f} %"
-            env.filters["tojson_compact"] = lambda x: json.dumps(x, separators=(",", ":"))
             self._env = env
         return self._env
 

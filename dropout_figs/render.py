@@ -186,17 +186,6 @@ class Request:
         """The same request in the figure's first format: one drawing serves all formats."""
         return dataclasses.replace(self, fmt=self.spec.formats[0])
 
-    def with_format(self, fmt: str) -> Request:
-        return Request.make(
-            self.name,
-            dict(self.params),
-            fmt=fmt,
-            seed=self.seed,
-            size=self.size,
-            dpi=self.dpi,
-            style=self.style,
-        )
-
     def key(self) -> str:
         """Content hash of the request, the package code and any style file."""
         h = hashlib.sha256(code_hash().encode())
@@ -301,10 +290,6 @@ class CacheEntry:
     path: Path
     alt: str
     data: dict
-
-    @property
-    def filename(self) -> str:
-        return self.path.name
 
 
 def _paths(request: Request, cache_dir: Path) -> tuple[Path, Path]:
