@@ -248,11 +248,15 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             entry = self._entries[request] = ensure_rendered(request, self._cache)
         return entry
 
+    def _src_uri(self, request, as_json: bool = False) -> str:
+        """Where a figure (or its numbers) lives in the site; known before it is drawn."""
+        return f"{self._figdir}/{request.filename(meta=as_json)}"
+
     def _site_file(self, request, as_json: bool = False) -> File:
         """Register the cached file with MkDocs (so it is copied and links validate)."""
         entry = self._entry(request)
         path = entry.path.with_suffix(".json") if as_json else entry.path
-        src_uri = f"{self._figdir}/{request.filename(meta=as_json)}"
+        src_uri = self._src_uri(request, as_json)
         file = self._files.get_file_from_path(src_uri)
         if file is None:
             file = File.generated(self._mkdocs_config, src_uri, abs_src_path=str(path))
@@ -392,8 +396,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         if self._dry is not None:
             # Known before drawing: the file name is the hash of the request.
             self._dry.add(request)
-            uri = f"{self._figdir}/{request.filename(meta=as_json)}"
-            return get_relative_url(uri, self._dry_url)
+            return get_relative_url(self._src_uri(request, as_json), self._dry_url)
         return get_relative_url(self._site_file(request, as_json).url, self._page.url)
 
     def _figure_data(self, name: str, **params: Any):
