@@ -29,13 +29,14 @@ _LAZY = {
     "DropoutFigsError": "_validate",
     "resolve_keep_prob": "_validate",
     # the catalogue
-    "figure_names": "registry",
-    "get_figure": "registry",
-    "iter_figures": "registry",
+    "figure_names": "figures",
+    "get_figure": "figures",
+    "iter_figures": "figures",
     # the training lab
-    "make_dataset": "data",
+    "make_dataset": "lab",
     "TrainConfig": "lab",
     "train": "lab",
+    "compare": "lab",
     "PRESETS": "lab",
 }
 
@@ -54,23 +55,34 @@ def render_figure(name, path=None, **kwargs):
 
 
 def draw_figure(name, *, seed=None, size=None, dpi=None, **params):
-    """Build a catalogued figure and return its :class:`~dropout_figs.registry.Drawing`.
+    """Build a catalogued figure and return its :class:`~dropout_figs.figures.catalogue.Drawing`.
 
     ``drawing.figure`` is a matplotlib Figure you can restyle and save yourself;
     ``drawing.alt`` and ``drawing.data`` are its alt text and numbers.
     """
-    from .registry import get_figure
+    from .figures import get_figure
 
     return get_figure(name).draw(params, seed=seed, size=size, dpi=dpi)
 
 
-#: Submodules reachable as attributes (``dropout_figs.theory``) without an import.
-_SUBMODULES = {"data", "lab", "maths", "mlp", "registry", "render", "style", "theory"}
+#: Submodules reachable as attributes (``dropout_figs.theory``) without an import;
+#: ``mlp`` and ``data`` are the lab's (``dropout_figs.mlp`` is ``dropout_figs.lab.mlp``).
+_SUBMODULES = {
+    "cli": "cli",
+    "data": "lab.data",
+    "figures": "figures",
+    "lab": "lab",
+    "maths": "maths",
+    "mlp": "lab.mlp",
+    "render": "render",
+    "style": "style",
+    "theory": "theory",
+}
 
 
 def __getattr__(name):
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_SUBMODULES[name]}", __name__)
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         value = getattr(module, name)

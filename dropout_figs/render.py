@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ._validate import DropoutFigsError, check_count
-from .registry import FORMATS, Drawing, FigureSpec, get_figure, jsonable
+from .figures import get_figure
+from .figures.catalogue import FORMATS, Drawing, FigureSpec, jsonable
 from .style import parse_size, style_context
 
 __all__ = [

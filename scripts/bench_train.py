@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 from dropout_figs import lab
-from dropout_figs.data import make_dataset
+from dropout_figs.lab.data import make_dataset
 
 EPOCHS = 30
 SWEEP_EPOCHS = 10
@@ -183,7 +183,7 @@ def main():
 
 
 def dgemm_rate():
-    from dropout_figs.mlp import _one_blas_thread
+    from dropout_figs.lab.mlp import _one_blas_thread
 
     a = np.random.default_rng(0).random((1000, 1000))
     with _one_blas_thread():

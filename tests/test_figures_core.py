@@ -11,8 +11,8 @@ from PIL import Image
 
 import dropout_figs as df
 from dropout_figs._validate import DropoutFigsError
+from dropout_figs.figures import get_figure
 from dropout_figs.maths import layer_summary, sample_keep_mask
-from dropout_figs.registry import get_figure
 from dropout_figs.render import Request, draw_encoded, render
 
 ANIMATED = ("mask-grid", "network-flicker")

@@ -8,7 +8,8 @@ import pytest
 
 from dropout_figs import lab, mlp
 from dropout_figs._validate import DropoutFigsError
-from dropout_figs.data import DATASETS, Dataset, make_dataset
+from dropout_figs.lab import engine, training
+from dropout_figs.lab.data import DATASETS, Dataset, make_dataset
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -108,9 +109,9 @@ def test_config_helpers():
 
 def test_mask_threshold_is_exact_for_halves():
     # keep iff uint16 <= t: P = (t + 1) / 65536
-    assert (lab._threshold(0.5) + 1) / 65536 == 0.5
-    assert lab._threshold(1.0) == 65535
-    assert abs((lab._threshold(0.3) + 1) / 65536 - 0.3) < 1 / 65536
+    assert (engine._threshold(0.5) + 1) / 65536 == 0.5
+    assert engine._threshold(1.0) == 65535
+    assert abs((engine._threshold(0.3) + 1) / 65536 - 0.3) < 1 / 65536
 
 
 # --------------------------------------------------------------------------- the engine
@@ -126,7 +127,7 @@ def test_engine_gradients_equal_teaching_mlp(moons, scheme):
     ]
     sizes = configs[0].layer_sizes()
     inits = [mlp.init_params(sizes, rng=rng(i)) for i in range(3)]
-    stack = lab._Stack(
+    stack = engine._Stack(
         configs,
         [moons] * 3,
         inits,
@@ -165,9 +166,11 @@ def test_engine_gradients_equal_teaching_mlp(moons, scheme):
 def test_masks_keep_the_right_fraction(moons):
     config = lab.TrainConfig(hidden_layers=2, width=200, keep_prob=0.3, input_keep_prob=0.8)
     sizes = config.layer_sizes()
-    stack = lab._Stack([config], [moons], [mlp.init_params(sizes, rng=rng())], [rng(1)], [rng(2)])
+    stack = engine._Stack(
+        [config], [moons], [mlp.init_params(sizes, rng=rng())], [rng(1)], [rng(2)]
+    )
     stack._draw_epoch()
-    hidden = stack.bits[0, :, 2:] <= lab._threshold(0.3)
+    hidden = stack.bits[0, :, 2:] <= engine._threshold(0.3)
     n = hidden.size
     assert abs(hidden.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
     # per example: masks differ between examples
@@ -383,12 +386,12 @@ def test_blobs_preset_is_learned():
 
 
 def test_one_blas_thread_is_restored():
-    setter = mlp._blas_thread_setter()
+    setter = engine._blas_thread_setter()
     if setter is None:
         pytest.skip("NumPy is not linked to OpenBLAS here")
     before = setter(2)
     try:
-        with mlp._one_blas_thread():
+        with engine._one_blas_thread():
             assert setter(1) == 1  # inside: one thread
         assert setter(2) == 2  # restored on exit
     finally:
@@ -399,13 +402,13 @@ def test_train_many_threads_equal_separate_runs(moons, monkeypatch):
     """The two-thread path (forced here on small models) gives the same numbers."""
     used = []
 
-    class Pool(lab.ThreadPoolExecutor):
+    class Pool(training.ThreadPoolExecutor):
         def __init__(self, *args, **kwargs):
             used.append(kwargs.get("max_workers"))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(lab, "_THREAD_ELEMENTS", 2)
-    monkeypatch.setattr(lab, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(training, "_THREAD_ELEMENTS", 2)
+    monkeypatch.setattr(training, "ThreadPoolExecutor", Pool)
     configs = [SMALL.replace(keep_prob=k) for k in (1.0, 0.7, 0.4)]
     batched = lab.train_many(configs, moons, seeds=(5, 6), jobs=2)
     assert used == [2]
@@ -419,16 +422,16 @@ def test_train_many_threads_equal_separate_runs(moons, monkeypatch):
 
 def test_train_many_small_stacks_stay_in_one_thread(moons, monkeypatch):
     used = []
-    monkeypatch.setattr(lab, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
+    monkeypatch.setattr(training, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
     lab.train_many([SMALL, SMALL.replace(width=5)], moons, seeds=(0, 1), jobs=2)
     assert used == []
 
 
 def test_train_many_default_is_one_thread_in_a_worker_process(moons, monkeypatch):
     used = []
-    monkeypatch.setattr(lab, "_THREAD_ELEMENTS", 2)
-    monkeypatch.setattr(lab, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
-    monkeypatch.setattr(lab.multiprocessing, "parent_process", lambda: object())
+    monkeypatch.setattr(training, "_THREAD_ELEMENTS", 2)
+    monkeypatch.setattr(training, "ThreadPoolExecutor", lambda *a, **k: used.append(1))
+    monkeypatch.setattr(training.multiprocessing, "parent_process", lambda: object())
     lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0, 1))
     assert used == []
 
@@ -441,9 +444,9 @@ def test_train_many_processes_equal_separate_runs(moons, monkeypatch):
         used.append((len(chunks), jobs))
         return run_in_processes(chunks, jobs)
 
-    run_in_processes = lab._run_in_processes
-    monkeypatch.setattr(lab, "_PROCESS_WORK", 0)
-    monkeypatch.setattr(lab, "_run_in_processes", spy)
+    run_in_processes = training._run_in_processes
+    monkeypatch.setattr(training, "_PROCESS_WORK", 0)
+    monkeypatch.setattr(training, "_run_in_processes", spy)
     configs = [SMALL.replace(keep_prob=k) for k in (1.0, 0.7, 0.4)]
     configs.append(SMALL.replace(width=5))  # a group of its own
     batched = lab.train_many(configs, moons, seeds=(5, 6), jobs=2, processes=True)
@@ -465,7 +468,7 @@ def test_train_many_processes_equal_separate_runs(moons, monkeypatch):
 
 def test_train_many_small_jobs_stay_out_of_processes(moons, monkeypatch):
     used = []
-    monkeypatch.setattr(lab, "_run_in_processes", lambda *a: used.append(1))
+    monkeypatch.setattr(training, "_run_in_processes", lambda *a: used.append(1))
     lab.train_many([SMALL, SMALL.replace(keep_prob=0.5)], moons, seeds=(0, 1), processes=True)
     assert used == []
 
@@ -478,7 +481,7 @@ def test_cpu_seconds_recorded(moons):
 
 
 def test_sweep_keep_prob_same_numbers_in_processes(moons, monkeypatch):
-    monkeypatch.setattr(lab, "_PROCESS_WORK", 0)
+    monkeypatch.setattr(training, "_PROCESS_WORK", 0)
     kw = {"seeds": (0, 1), "jobs": 2}
     here = lab.sweep_keep_prob(SMALL, moons, [1.0, 0.5], **kw)
     there = lab.sweep_keep_prob(SMALL, moons, [1.0, 0.5], processes=True, **kw)
@@ -494,7 +497,7 @@ def test_mask_bits_are_numpys_uint16_integers(bitgen):
     # counts that are and are not multiples of 4, so the fast path sees both a
     # clean and a half-used 32-bit draw pending
     for shape in [(40, 98), (3, 4), (5, 3), (8, 2), (7, 7), (2, 2), (16, 66), (1, 1), (4, 4)]:
-        got = lab._uint16_bits(fast, shape)
+        got = engine._uint16_bits(fast, shape)
         want = slow.integers(0, 1 << 16, size=shape, dtype=np.uint16)
         assert got.shape == shape
         assert got.dtype == np.uint16

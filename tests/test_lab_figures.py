@@ -17,11 +17,12 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import dropout_figs as df
-from dropout_figs import plots_lab as pl
 from dropout_figs._validate import DropoutFigsError
-from dropout_figs.figures import lab as fl
+from dropout_figs.figures import get_figure
+from dropout_figs.figures import plotting as pl
+from dropout_figs.figures import training as fl
+from dropout_figs.figures.catalogue import jsonable
 from dropout_figs.lab import PRESETS
-from dropout_figs.registry import get_figure, jsonable
 from dropout_figs.render import Request, draw_encoded, render
 from dropout_figs.style import COLORS
 

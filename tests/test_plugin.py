@@ -136,7 +136,7 @@ def test_gallery_offers_downloads_and_commands(tmp_path):
     config = build_site(cfg)
     site = tmp_path / config.site_dir
     html = (site / "index.html").read_text()
-    from dropout_figs.registry import iter_figures
+    from dropout_figs.figures import iter_figures
 
     for spec in iter_figures("dropout"):
         assert f'id="{spec.name}"' in html

@@ -7,9 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from dropout_figs import registry
+from dropout_figs import figures
 from dropout_figs._validate import DropoutFigsError
-from dropout_figs.registry import Drawing, FigureSpec, Param
+from dropout_figs.figures import catalogue
+from dropout_figs.figures.catalogue import Drawing, FigureSpec, Param
 from dropout_figs.render import (
     Request,
     ensure_rendered_group,
@@ -44,10 +45,9 @@ def toy():
         formats=("png", "svg", "pdf"),
         group="test",
     )
-    registry._load()
-    registry.register(spec)
+    catalogue.register(spec)
     yield spec
-    del registry._REGISTRY[spec.name]
+    del catalogue._REGISTRY[spec.name]
 
 
 def test_params_accept_every_spelling_and_validate(toy):
@@ -73,7 +73,7 @@ def test_params_accept_every_spelling_and_validate(toy):
 
 def test_unknown_figure_lists_the_known_ones():
     with pytest.raises(DropoutFigsError, match=r"unknown figure 'nope'; known figures: .*mask"):
-        registry.get_figure("nope")
+        figures.get_figure("nope")
 
 
 def test_every_format_is_byte_identical_across_renders(toy):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dropout_figs.cli import main
-from dropout_figs.train_cli import _Bar
+from dropout_figs.cli.train import _Bar
 
 KEYS = {"train_loss", "val_loss", "train_acc", "val_acc", "gap", "epochs", "seconds"}
 FAST = ["--layers", "1", "--width", "8", "--epochs", "3", "--n-samples", "40"]
@@ -103,7 +103,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
 
 
 def test_output_figure(capsys, tmp_path):
-    from dropout_figs.registry import figure_names
+    from dropout_figs.figures import figure_names
 
     target = tmp_path / "curves.png"
     argv = ["--preset", "blobs", "--drop-rate", "0.2", *FAST, "-o", str(target)]
@@ -138,8 +138,8 @@ def test_progress_bar_only_on_a_terminal():
 
 
 def test_the_explanation_never_claims_better_accuracy_when_it_fell():
+    from dropout_figs.cli.train import _explain
     from dropout_figs.lab import TrainConfig
-    from dropout_figs.train_cli import _explain
 
     config = TrainConfig(keep_prob=0.5)
     without = {"gap": 1.5, "val_loss": 1.5, "val_acc": 0.825}

@@ -21,8 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .._validate import DropoutFigsError
 from ..maths import drop_rate_of, kept_count_distribution, sample_keep_mask
-from ..registry import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 from ..style import COLORS, font_path
+from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 
 __all__ = ["PALETTE", "build_mask_grid", "build_network_flicker", "quantize"]
 

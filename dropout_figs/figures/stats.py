@@ -27,8 +27,8 @@ from ..maths import (
     sample_activations,
     sample_keep_mask,
 )
-from ..registry import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 from ..style import COLORS
+from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
 
 __all__ = [
     "plot_expected_active_sweep",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_finite
+from .._validate import DropoutFigsError, check_count, check_finite
 
 __all__ = ["DATASETS", "DEFAULT_NOISE", "Dataset", "as_rng", "make_dataset"]
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
 
 __all__ = [
     "FORMATS",
@@ -29,9 +29,6 @@ __all__ = [
     "Drawing",
     "FigureSpec",
     "Param",
-    "figure_names",
-    "get_figure",
-    "iter_figures",
     "n_units_param",
     "register",
 ]
@@ -41,7 +38,6 @@ __all__ = [
 FORMATS = ("png", "svg", "pdf", "gif")
 
 _REGISTRY: dict[str, FigureSpec] = {}
-_LOADED = False
 
 
 # --------------------------------------------------------------------------- parameters
@@ -368,36 +364,6 @@ def register(spec: FigureSpec) -> FigureSpec:
         raise ValueError(f"figure {spec.name!r} registered twice")
     _REGISTRY[spec.name] = spec
     return spec
-
-
-def _load() -> None:
-    global _LOADED
-    if not _LOADED:
-        from . import figures  # noqa: F401  (registers every figure)
-
-        _LOADED = True
-
-
-def iter_figures(group: str | None = None) -> Iterable[FigureSpec]:
-    """Every catalogued figure in catalogue order (optionally one group)."""
-    _load()
-    return [s for s in _REGISTRY.values() if group is None or s.group == group]
-
-
-def figure_names() -> list[str]:
-    _load()
-    return list(_REGISTRY)
-
-
-def get_figure(name: str) -> FigureSpec:
-    """The spec named ``name``; an unknown name lists the known ones."""
-    _load()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise DropoutFigsError(
-            f"unknown figure {name!r}; known figures: {', '.join(_REGISTRY)}"
-        ) from None
 
 
 def jsonable(obj: Any) -> Any:

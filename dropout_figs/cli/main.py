@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
-from ._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from .. import __version__
+from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
 
 PROG = "dropout-figs"
 
@@ -36,7 +36,7 @@ def _fail(message: str) -> int:
 
 # --------------------------------------------------------------------------- list
 def _cmd_list(args) -> int:
-    from .registry import iter_figures
+    from ..figures import iter_figures
 
     specs = list(iter_figures())
     if args.json:
@@ -100,8 +100,8 @@ def _parse_figure_params(spec, extra: list[str]) -> dict:
 
 
 def _cmd_render(args, extra: list[str]) -> int:
-    from .registry import get_figure
-    from .render import render
+    from ..figures import get_figure
+    from ..render import render
 
     spec = get_figure(args.name)
     params = _parse_figure_params(spec, extra)
@@ -121,7 +121,7 @@ def _cmd_render(args, extra: list[str]) -> int:
 
 # --------------------------------------------------------------------------- numbers
 def _cmd_numbers(args) -> int:
-    from .maths import layer_summary
+    from ..maths import layer_summary
 
     s = layer_summary(
         check_count(args.n, "n_units"),
@@ -196,8 +196,8 @@ def build_figures(
     list of Path
         The files written.
     """
-    from .registry import figure_names, get_figure
-    from .render import Request, check_output_folder, render_many, write_atomic
+    from ..figures import figure_names, get_figure
+    from ..render import Request, check_output_folder, render_many, write_atomic
 
     outdir = check_output_folder(outdir)
     names = list(names or figure_names())
@@ -268,7 +268,7 @@ def _cmd_build(args) -> int:
             params[flag] = value
     formats = None
     if args.formats:
-        from .registry import FORMATS
+        from ..figures.catalogue import FORMATS
 
         formats = [f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()]
         bad = [f for f in formats if f not in FORMATS]
@@ -361,7 +361,7 @@ def make_parser() -> _Parser:
     p.add_argument("-q", "--quiet", action="store_true")
     _add_output_options(p)
 
-    from . import train_cli
+    from . import train as train_cli
 
     p = sub.add_parser(
         "train",
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_numbers(args)
         if args.command == "build":
             return _cmd_build(args)
-        from . import train_cli
+        from . import train as train_cli
 
         return train_cli.run(args)
     except DropoutFigsError as exc:

@@ -48,7 +48,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 from mkdocs.utils.meta import get_data
 
-from ._validate import DropoutFigsError
+from .._validate import DropoutFigsError
 
 log = get_plugin_logger(__name__)
 
@@ -141,7 +141,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        from .render import render_many
+        from ..render import render_many
 
         self._files = files
         self._dry = set()
@@ -208,7 +208,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
     # ------------------------------------------------------------------ requests
     def _request(self, target: str | None = None, name: str | None = None, **kwargs):
         """A Request from ``name?query`` or from keyword arguments."""
-        from .render import Request
+        from ..render import Request
 
         if target is not None:
             name, _, query = target.partition("?")
@@ -241,7 +241,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         self._dry.add(request)
 
     def _entry(self, request):
-        from .render import ensure_rendered
+        from ..render import ensure_rendered
 
         entry = self._entries.get(request)
         if entry is None:
@@ -332,8 +332,8 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         return out
 
     def _page_cache_put(self, text: str, where: str, out: str, uses: list) -> None:
-        from .registry import jsonable
-        from .render import write_atomic
+        from ..figures.catalogue import jsonable
+        from ..render import write_atomic
 
         path = self._page_cache_path(text, where)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -341,7 +341,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         write_atomic(path, json.dumps(record).encode())
 
     def _page_cache_path(self, text: str, where: str) -> Path:
-        from .render import code_hash
+        from ..render import code_hash
 
         h = hashlib.sha256(code_hash().encode())
         for part in (where, self._figdir, str(self._style()), text):
@@ -349,7 +349,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
         return self._cache / "pages" / f"{h.hexdigest()[:24]}.json"
 
     def _page_cache_get(self, text: str, where: str):
-        from .render import Request
+        from ..render import Request
 
         path = self._page_cache_path(text, where)
         if not path.is_file():
@@ -422,7 +422,7 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
 
     def _gallery(self, group: str | None = None, heading: str = "##") -> str:
         """Markdown for every catalogued figure: picture, downloads, command, alt text."""
-        from .registry import iter_figures
+        from ..figures import iter_figures
 
         blocks = []
         for spec in iter_figures(group):

@@ -31,17 +31,12 @@ NumPy only: importing this module never imports matplotlib or scipy.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
-import glob
 import itertools
-import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_probability
+from .._validate import DropoutFigsError, check_count, check_probability
 
 __all__ = [
     "affine_backward",
@@ -241,10 +236,9 @@ def forward(
     ndarray of shape (n, n_classes)
         Dropout is never applied to the output layer.
     """
-    with _one_blas_thread():
-        logits, _, _ = _forward_cache(
-            params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme
-        )
+    logits, _, _ = _forward_cache(
+        params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme
+    )
     return logits
 
 
@@ -314,10 +308,9 @@ def hidden_activations(params: Params, x) -> list[np.ndarray]:
     """Eval-mode activations ``relu(z_l)`` of every hidden layer: a list of (n, width)."""
     h = np.asarray(x, dtype=np.float64)
     out = []
-    with _one_blas_thread():
-        for W, b in params[:-1]:
-            h = np.maximum(affine_forward(h, W, b), 0.0)
-            out.append(h)
+    for W, b in params[:-1]:
+        h = np.maximum(affine_forward(h, W, b), 0.0)
+        out.append(h)
     return out
 
 
@@ -372,44 +365,3 @@ def weight_scaled(params: Params, keep_prob: float, *, input_keep_prob: float = 
         factor = input_keep_prob if i == 0 else keep_prob
         out.append((W * factor, b.copy()))
     return out
-
-
-# =========================================================================== plumbing: BLAS threads
-@functools.cache
-def _blas_thread_setter():
-    """OpenBLAS's ``openblas_set_num_threads_local`` from NumPy's own copy, or None.
-
-    On small matrices OpenBLAS's worker threads cost far more than they save
-    (they spin, and steal the core the other half of a sweep runs on; the
-    figures are built two processes at a time on two cores), so the training
-    loop and the forward passes here ask for one BLAS thread, for the calling
-    thread only.
-    """
-    numpy_dir = os.path.dirname(np.__file__)
-    patterns = (
-        os.path.join(numpy_dir, os.pardir, "numpy.libs", "*openblas*"),
-        os.path.join(numpy_dir, ".dylibs", "*openblas*"),
-    )
-    for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
-        try:
-            setter = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        setter.restype = ctypes.c_int
-        setter.argtypes = [ctypes.c_int]
-        return setter
-    return None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run the block with one BLAS thread in this thread (no-op without OpenBLAS)."""
-    setter = _blas_thread_setter()
-    if setter is None:
-        yield
-        return
-    previous = setter(1)
-    try:
-        yield
-    finally:
-        setter(max(previous, 1))

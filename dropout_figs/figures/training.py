@@ -4,7 +4,7 @@ Every builder draws its randomness from the ``rng`` it is given, split into
 independent streams with ``rng.spawn``; the networks are small and trained for
 few epochs so that the whole set builds in seconds. Computation lives in the
 ``_experiment`` helpers below (no drawing) and drawing in
-:mod:`dropout_figs.plots_lab` (no computation).
+:mod:`dropout_figs.figures.plotting` (no computation).
 
 Where a claim of the 2014 paper does not reproduce at this toy scale, the
 figure says so in its title or a note rather than hiding it.
@@ -22,13 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import mlp
-from .. import plots_lab as pl
 from .._validate import DropoutFigsError
-from ..data import DATASETS, make_dataset
-from ..lab import PRESETS, compare, train, train_many
-from ..registry import Drawing, FigureSpec, Param, register
+from ..lab import PRESETS, compare, mlp, train, train_many
+from ..lab.data import DATASETS, make_dataset
 from ..style import COLORS
+from . import plotting as pl
+from .catalogue import Drawing, FigureSpec, Param, register
 
 __all__ = [
     "batchnorm_variance_shift",
@@ -334,7 +333,7 @@ def _animate(fig, setup, update, n_frames):
     """Frames of one Figure: ``setup()`` draws frame 0, ``update(k)`` changes artists.
 
     The layout is computed on the first frame and then frozen, so nothing
-    jitters; all frames share one palette (see :func:`plots_lab.frames_to_palette`).
+    jitters; all frames share one palette (see :func:`.plotting.frames_to_palette`).
     """
     setup()
     frames = [pl.render_rgb(fig)]
@@ -663,7 +662,7 @@ class Split:
     set and evaluate once, at the end, on a large test set.
     """
 
-    data: object  # dropout_figs.data.Dataset
+    data: object  # dropout_figs.lab.Dataset
     x_test: np.ndarray
     y_test: np.ndarray
 
@@ -1014,7 +1013,7 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
     example and pass) and the estimate for ``T`` averages the first ``T`` of
     them, so the estimates of one repeat are nested, as when a user adds passes.
     A classic-scheme net is sampled with its raw (unscaled) weights and compared
-    with :func:`~dropout_figs.mlp.weight_scaled` weights; an inverted-scheme net
+    with :func:`~dropout_figs.lab.mlp.weight_scaled` weights; an inverted-scheme net
     is sampled with inverted scaling and compared with eval mode, its exact
     equivalent.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .style import COLORS
+from ..style import COLORS
 
 __all__ = [
     "CLASS_COLORS",

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
 
 __all__ = ["add_arguments", "run"]
 
@@ -105,7 +105,7 @@ def add_arguments(parser) -> None:
         help=f"also write the {FIGURE} figure (.png/.svg/.pdf) for this preset, keep "
         "probability, epochs and width",
     )
-    from .lab import PRESETS
+    from ..lab import PRESETS
 
     parser.epilog = "Presets: " + ", ".join(PRESETS)
 
@@ -113,8 +113,8 @@ def add_arguments(parser) -> None:
 # --------------------------------------------------------------------------- setup
 def _setup(args):
     """The data set, the training configuration and the seed from the parsed flags."""
-    from .data import DATASETS, make_dataset
-    from .lab import TrainConfig, get_preset
+    from ..lab import TrainConfig, get_preset
+    from ..lab.data import DATASETS, make_dataset
 
     if args.preset is not None:
         preset = get_preset(args.preset)
@@ -186,8 +186,8 @@ def _check_output(args):
     """Validate -o before training, so a bad path fails fast."""
     if args.output is None:
         return None
-    from .registry import figure_names, get_figure
-    from .render import check_output_path
+    from ..figures import figure_names, get_figure
+    from ..render import check_output_path
 
     if FIGURE not in figure_names():
         raise DropoutFigsError(f"figure not available: {FIGURE!r} is not in this catalogue")
@@ -197,8 +197,8 @@ def _check_output(args):
 
 
 def _write_figure(spec, args, config, data, seed):
-    from .lab import PRESETS
-    from .render import render
+    from ..lab import PRESETS
+    from ..render import render
 
     wanted = {
         "preset": args.preset if args.preset is not None else data.name,
@@ -309,7 +309,7 @@ def _explain(without: dict, with_: dict, config) -> str:
 # --------------------------------------------------------------------------- run
 def run(args) -> int:
     """Train as the parsed ``args`` say, print the result; return the exit status."""
-    from .lab import compare, train
+    from ..lab import compare, train
 
     data, config, seed, train_rng = _setup(args)
     spec = _check_output(args)

@@ -1,0 +1,45 @@
+"""The training lab: toy data, the teaching MLP, configurations, training and sweeps.
+
+:mod:`.data` makes the data sets, :mod:`.mlp` is the teaching core (read it
+first), :mod:`.config` holds training configurations and the tuned presets,
+:mod:`.training` trains one network, a with/without-dropout pair or many at once,
+:mod:`.sweeps` runs the experiments over keep probability and data-set size,
+and :mod:`.engine` is the fast stacked engine that :mod:`.training` runs on.
+"""
+
+from __future__ import annotations
+
+from .config import (
+    HISTORY_KEYS,
+    OPTIMIZERS,
+    PRESETS,
+    SCHEMES,
+    Preset,
+    TrainConfig,
+    TrainResult,
+    get_preset,
+    preset_data,
+)
+from .data import DATASETS, Dataset, make_dataset
+from .sweeps import sweep_dataset_size, sweep_keep_prob
+from .training import compare, train, train_many
+
+__all__ = [
+    "DATASETS",
+    "HISTORY_KEYS",
+    "OPTIMIZERS",
+    "PRESETS",
+    "SCHEMES",
+    "Dataset",
+    "Preset",
+    "TrainConfig",
+    "TrainResult",
+    "compare",
+    "get_preset",
+    "make_dataset",
+    "preset_data",
+    "sweep_dataset_size",
+    "sweep_keep_prob",
+    "train",
+    "train_many",
+]

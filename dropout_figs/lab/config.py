@@ -1,0 +1,294 @@
+"""Training configurations, results and the tuned presets of the training lab."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import DropoutFigsError, check_count, check_finite, check_probability
+from .data import Dataset, make_dataset
+from .mlp import SCHEMES
+
+__all__ = [
+    "HISTORY_KEYS",
+    "OPTIMIZERS",
+    "PRESETS",
+    "SCHEMES",
+    "Preset",
+    "TrainConfig",
+    "TrainResult",
+    "get_preset",
+    "preset_data",
+]
+
+OPTIMIZERS = ("adam", "sgd")
+HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_loss_dropout")
+
+
+# =========================================================================== configuration
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to build and train one network (validated on creation).
+
+    Attributes
+    ----------
+    hidden_layers : int, default 3
+        Number of hidden ReLU layers (0 gives logistic regression).
+    width : int, default 64
+        Units per hidden layer.
+    keep_prob : float, default 1.0
+        Probability a hidden unit is kept (1 = no dropout; drop rate = 1 - keep_prob).
+    input_keep_prob : float, default 1.0
+        Probability an input coordinate is kept.
+    epochs : int, default 150
+    batch_size : int, default 32
+        Mini-batch size (capped at the number of training points).
+    optimizer : {"adam", "sgd"}
+        ``"sgd"`` uses (heavy-ball) ``momentum``.
+    lr : float, default 1e-3
+    momentum : float, default 0.9
+        SGD only.
+    l2 : float, default 0.0
+        Adds ``l2 / 2 * sum(W**2)`` (weights, not biases) to the loss; the
+        reported losses are the cross-entropy alone.
+    max_norm : float or None
+        If set, after every update each unit's incoming weight vector is
+        rescaled to norm at most ``max_norm`` (Srivastava et al., 2014).
+    scheme : {"inverted", "classic"}
+        Inverted dropout scales kept units by ``1 / keep_prob`` in training;
+        the classic scheme does not, and scales the weights at test time.
+    """
+
+    hidden_layers: int = 3
+    width: int = 64
+    keep_prob: float = 1.0
+    input_keep_prob: float = 1.0
+    epochs: int = 150
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    l2: float = 0.0
+    max_norm: float | None = None
+    scheme: str = "inverted"
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        put("hidden_layers", check_count(self.hidden_layers, "hidden_layers", low=0, high=16))
+        put("width", check_count(self.width, "width", low=1, high=4096))
+        put("keep_prob", check_probability(self.keep_prob, "keep_prob"))
+        put("input_keep_prob", check_probability(self.input_keep_prob, "input_keep_prob"))
+        put("epochs", check_count(self.epochs, "epochs", low=1, high=100_000))
+        put("batch_size", check_count(self.batch_size, "batch_size", low=1, high=1_000_000))
+        if self.optimizer not in OPTIMIZERS:
+            raise DropoutFigsError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}")
+        put("lr", check_finite(self.lr, "lr", low=0.0, high=10.0, low_open=True))
+        put("momentum", check_finite(self.momentum, "momentum", low=0.0, high=1.0, high_open=True))
+        put("l2", check_finite(self.l2, "l2", low=0.0, high=100.0))
+        if self.max_norm is not None:
+            put("max_norm", check_finite(self.max_norm, "max_norm", low=0.0, low_open=True))
+        if self.scheme not in SCHEMES:
+            raise DropoutFigsError(f"scheme must be 'inverted' or 'classic'; got {self.scheme!r}")
+
+    @property
+    def drop_rate(self) -> float:
+        """``1 - keep_prob``: the probability a hidden unit is dropped."""
+        return 1.0 - self.keep_prob
+
+    @property
+    def uses_dropout(self) -> bool:
+        return self.keep_prob < 1.0 or self.input_keep_prob < 1.0
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def layer_sizes(self, n_inputs: int = 2, n_classes: int = 2) -> tuple[int, ...]:
+        return (n_inputs, *([self.width] * self.hidden_layers), n_classes)
+
+
+@dataclass
+class TrainResult:
+    """A trained network and its learning curves.
+
+    Attributes
+    ----------
+    config : TrainConfig
+    params : list of (W, b)
+        Weights ready for :func:`dropout_figs.lab.mlp.predict_proba` (eval mode). For
+        the classic scheme these are already weight-scaled.
+    history : dict of str -> ndarray of shape (epochs,)
+        Per epoch, in eval mode on the full sets: ``train_loss``, ``val_loss``
+        (mean cross-entropy), ``train_acc``, ``val_acc``; and
+        ``train_loss_dropout``, the mean of that epoch's mini-batch losses with
+        dropout on (what a training loop prints; it sits above the eval-mode
+        losses, which is why validation loss can be below it).
+    snapshots : dict of int -> list of (W, b)
+        Eval-ready weights at the end of the requested epochs (0 = initial).
+    init_params : list of (W, b)
+        The initial weights.
+    seconds : float
+        Wall-clock training time (for :func:`train_many`, the stack's time
+        divided by the number of models in it).
+    raw_params : list of (W, b)
+        The weights as trained (differs from ``params`` for the classic scheme).
+    cpu_seconds : float
+        CPU time of the thread that trained it (for :func:`train_many`, the
+        stack's, divided by the number of models in it), wherever it ran:
+        summed over results, the CPU a sweep cost, worker processes included.
+    """
+
+    config: TrainConfig
+    params: list
+    history: dict[str, np.ndarray]
+    snapshots: dict[int, list] = field(default_factory=dict)
+    init_params: list = field(default_factory=list)
+    seconds: float = 0.0
+    raw_params: list = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+    def metrics(self) -> dict:
+        """Final-epoch numbers: train/val loss and accuracy, the gap, epochs, seconds.
+
+        ``gap = val_loss - train_loss`` (eval mode); large and growing = overfitting.
+        """
+        h = self.history
+        out = {k: float(h[k][-1]) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+        out["gap"] = out["val_loss"] - out["train_loss"]
+        out["epochs"] = len(h["train_loss"])
+        out["seconds"] = float(self.seconds)
+        return out
+
+
+# =========================================================================== presets
+@dataclass(frozen=True)
+class Preset:
+    """A named, tuned experiment: a data set and a training configuration.
+
+    ``dataset_kwargs`` holds ``n_samples``, ``noise`` and ``val_fraction`` for
+    :func:`dropout_figs.lab.make_dataset`.
+    """
+
+    name: str
+    title: str
+    description: str
+    dataset: str
+    dataset_kwargs: dict
+    config: TrainConfig
+
+    def make_data(self, *, rng) -> Dataset:
+        """The preset's data set, drawn from ``rng``."""
+        return make_dataset(self.dataset, rng=rng, **self.dataset_kwargs)
+
+
+def _preset(name, title, description, dataset, n_samples, noise, config, val_fraction=0.5):
+    return Preset(
+        name=name,
+        title=title,
+        description=description,
+        dataset=dataset,
+        dataset_kwargs={"n_samples": n_samples, "noise": noise, "val_fraction": val_fraction},
+        config=config,
+    )
+
+
+# A big net on few noisy points: 40 training points, 3 x 128 hidden units.
+_SEVERE = TrainConfig(hidden_layers=3, width=128, keep_prob=1.0, epochs=200, batch_size=16, lr=2e-3)
+
+#: Tuned starting points, by name (see ``dropout-figs train --preset NAME``).
+#: Checked over 5 seeds (tests/test_lab.py): on "moons", "spiral" and
+#: "severe-overfitting" the net without dropout overfits (validation loss
+#: climbing well above its minimum) and dropout ends with the lower
+#: validation loss; "blobs" needs no regularisation; "circles" and "xor" show
+#: that mild dropout costs little on an easy problem.
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        _preset(
+            "blobs",
+            "Blobs",
+            "Two well-separated Gaussian blobs: a small net learns them at once; "
+            "nothing to regularise.",
+            "blobs",
+            200,
+            None,
+            TrainConfig(hidden_layers=1, width=16, keep_prob=1.0, epochs=50, lr=1e-2),
+        ),
+        _preset(
+            "circles",
+            "Circles",
+            "One class inside a ring of the other: a curved boundary, mild dropout.",
+            "circles",
+            200,
+            None,
+            TrainConfig(hidden_layers=2, width=32, keep_prob=0.75, epochs=100, lr=1e-2),
+        ),
+        _preset(
+            "xor",
+            "XOR",
+            "Opposite quadrants share a class: no straight line separates them.",
+            "xor",
+            200,
+            None,
+            TrainConfig(hidden_layers=2, width=32, keep_prob=0.75, epochs=100, lr=5e-3),
+        ),
+        _preset(
+            "moons",
+            "Moons",
+            "Two interleaving half-moons with plenty of noise: enough capacity to "
+            "overfit, and dropout keeps the boundary smooth.",
+            "moons",
+            200,
+            0.3,
+            TrainConfig(hidden_layers=3, width=64, keep_prob=0.6, epochs=150, lr=3e-3),
+        ),
+        _preset(
+            "spiral",
+            "Spiral",
+            "Two interleaved spiral arms: a deep net, and strong dropout to keep it honest.",
+            "spiral",
+            300,
+            None,
+            TrainConfig(hidden_layers=4, width=64, keep_prob=0.6, epochs=250, lr=1e-2),
+        ),
+        _preset(
+            "severe-overfitting",
+            "Severe overfitting",
+            "A big network (3 x 128 units) on 40 noisy training points, no dropout: "
+            "the training loss goes to zero while the validation loss climbs.",
+            "moons",
+            80,
+            0.35,
+            _SEVERE,
+        ),
+        _preset(
+            "same-network-dropout",
+            "The same network with dropout",
+            "The severe-overfitting network and data with half its hidden units "
+            "dropped (keep probability 0.5): the validation loss stays low.",
+            "moons",
+            80,
+            0.35,
+            _SEVERE.replace(keep_prob=0.5),
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; an unknown name lists the known ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise DropoutFigsError(
+            f"preset must be one of {', '.join(PRESETS)}; got {name!r}"
+        ) from None
+
+
+def preset_data(name: str, *, rng) -> Dataset:
+    """Draw the data set of preset ``name``."""
+    return get_preset(name).make_data(rng=rng)

@@ -1,0 +1,1 @@
+"""The MkDocs adapter: the ``dropout-figs`` plugin (figures and macros in pages)."""
