@@ -11,8 +11,11 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "DropoutFigsError",
+    "as_rng",
     "check_count",
     "check_finite",
     "check_probability",
@@ -134,3 +137,39 @@ def resolve_keep_prob(
             raise DropoutFigsError("give keep_prob (or drop_rate = 1 - keep_prob)")
         keep_prob = default
     return check_probability(keep_prob, "keep_prob")
+
+
+def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """The one way this package turns a seed into a random Generator.
+
+    A Generator is returned as it is (its stream goes on where it was); an int
+    seed (at least 0) or a ``numpy.random.SeedSequence`` becomes
+    ``np.random.default_rng(rng)``. ``None`` is refused: every result of this
+    package must be reproducible from its inputs, so there is no "fresh
+    entropy" default.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, int or numpy.random.SeedSequence
+    name : str, default "rng"
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    DropoutFigsError
+        For anything else, naming ``name`` and the value received.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise DropoutFigsError(
+        f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)), an int seed "
+        f">= 0 or a numpy.random.SeedSequence; got {rng!r}"
+    )

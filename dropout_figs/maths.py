@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from ._validate import DropoutFigsError, as_rng, check_count, check_finite, resolve_keep_prob
 
 __all__ = [
     "MATERIALISE_MAX",
@@ -587,7 +587,7 @@ def layer_summary(
     q = resolve_keep_prob(keep_prob, drop_rate)
     seed = check_count(seed, "seed", low=0, high=2**63 - 1)
     mean = check_finite(mean_activation, "mean_activation", low=0, low_open=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     scale = mean / ACTIVATION_SHAPE
     if n <= MATERIALISE_MAX:
         mask = sample_keep_mask((n,), q, rng=rng)

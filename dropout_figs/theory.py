@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import DropoutFigsError, check_count, check_probability
+from ._validate import DropoutFigsError, as_rng, check_count, check_probability
 
 __all__ = [
     "GeometricMeanCheck",
@@ -39,14 +39,6 @@ __all__ = [
 
 #: Enumerating 2**n masks is exact but exponential: keep it small.
 _MAX_ENUMERATED_INPUTS = 16
-
-
-def _as_generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-        raise DropoutFigsError(f"rng must be a numpy.random.Generator or an int seed; got {rng!r}")
-    return np.random.default_rng(int(rng))
 
 
 @dataclass(frozen=True)
@@ -132,7 +124,7 @@ def linear_dropout_expected_loss(
     """
     q = check_probability(keep_prob, "keep_prob")
     n_masks = check_count(n_masks, "n_masks", low=2, high=10_000_000)
-    gen = _as_generator(rng)
+    gen = as_rng(rng)
     data_rng, mask_rng = gen.spawn(2)
     given = [a is not None for a in (X, y, w)]
     if any(given) and not all(given):
@@ -260,7 +252,7 @@ def softmax_geometric_mean_check(
     q = check_probability(keep_prob, "keep_prob")
     if not (np.isfinite(weight_scale) and weight_scale > 0):
         raise DropoutFigsError(f"weight_scale must be a positive number; got {weight_scale!r}")
-    gen = _as_generator(rng)
+    gen = as_rng(rng)
     W = weight_scale * gen.normal(size=(c, n))
     b = gen.normal(size=c)
     x = gen.normal(size=n)

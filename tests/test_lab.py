@@ -3,11 +3,13 @@ batched training equal to separate runs, and the presets' claims over several se
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from dropout_figs import lab, mlp
-from dropout_figs._validate import DropoutFigsError
+from dropout_figs._validate import DropoutFigsError, as_rng
 from dropout_figs.lab import engine, training
 from dropout_figs.lab.data import DATASETS, Dataset, make_dataset
 
@@ -24,6 +26,23 @@ def moons():
 
 
 SMALL = lab.TrainConfig(hidden_layers=2, width=12, keep_prob=0.6, epochs=6, batch_size=8, lr=1e-2)
+
+
+# --------------------------------------------------------------------------- seeds
+def test_as_rng_is_default_rng_for_seeds_and_passes_generators_through():
+    expected = np.random.default_rng(7).random(4)
+    np.testing.assert_array_equal(as_rng(7).random(4), expected)
+    np.testing.assert_array_equal(as_rng(np.int64(7)).random(4), expected)
+    np.testing.assert_array_equal(as_rng(np.random.SeedSequence(7)).random(4), expected)
+    g = np.random.default_rng(3)
+    g.random()
+    assert as_rng(g) is g
+
+
+@pytest.mark.parametrize("bad", [None, -1, 2.5, "7", True, [1, 2]])
+def test_as_rng_refuses_anything_else_naming_the_value(bad):
+    with pytest.raises(DropoutFigsError, match=r"seed must be .* got " + re.escape(repr(bad))):
+        as_rng(bad, "seed")
 
 
 # --------------------------------------------------------------------------- data

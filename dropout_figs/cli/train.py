@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-import numpy as np
-
-from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from .._validate import DropoutFigsError, as_rng, check_count, check_finite, resolve_keep_prob
 
 __all__ = ["add_arguments", "run"]
 
@@ -177,7 +175,7 @@ def _setup(args):
         raise DropoutFigsError(
             "--compare needs dropout: give --drop-rate above 0 (or --keep-prob below 1)"
         )
-    data_rng, train_rng = np.random.default_rng(seed).spawn(2)
+    data_rng, train_rng = as_rng(seed, "--seed").spawn(2)
     data = make_dataset(dataset, rng=data_rng, **data_kwargs)
     return data, config, seed, train_rng
 

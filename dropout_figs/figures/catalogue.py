@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from .._validate import DropoutFigsError, as_rng, check_count, check_finite, resolve_keep_prob
 
 __all__ = [
     "FORMATS",
@@ -337,7 +337,7 @@ class FigureSpec:
         values = self.resolve(params)
         seed = self.seed if seed is None else check_count(seed, "seed", low=0, high=2**63 - 1)
         canvas = Canvas.from_size(size or self.size, dpi)
-        return self.build(rng=np.random.default_rng(seed), canvas=canvas, **values)
+        return self.build(rng=as_rng(seed, "seed"), canvas=canvas, **values)
 
 
 def n_units_param(

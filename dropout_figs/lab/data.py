@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import DropoutFigsError, check_count, check_finite
+from .._validate import DropoutFigsError, as_rng, check_count, check_finite
 
-__all__ = ["DATASETS", "DEFAULT_NOISE", "Dataset", "as_rng", "make_dataset"]
+__all__ = ["DATASETS", "DEFAULT_NOISE", "Dataset", "make_dataset"]
 
 #: The data sets :func:`make_dataset` knows, easiest first.
 DATASETS = ("blobs", "circles", "xor", "moons", "spiral")
@@ -62,21 +62,6 @@ class Dataset:
     @property
     def n_val(self) -> int:
         return len(self.y_val)
-
-
-def as_rng(rng) -> np.random.Generator:
-    """Return ``rng`` as a Generator; an int seed is accepted and turned into one.
-
-    ``None`` is refused: every result in this package must be reproducible.
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise DropoutFigsError(
-        "rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)) or an int seed; "
-        f"got {rng!r}"
-    )
 
 
 # --------------------------------------------------------------------------- generators

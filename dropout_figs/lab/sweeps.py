@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validate import check_count, check_probability
+from .._validate import as_rng, check_count, check_probability
 from .config import TrainConfig
 from .data import Dataset, make_dataset
 from .training import train_many
@@ -90,7 +90,7 @@ def sweep_dataset_size(
     configs, datasets, pair_seeds = [], [], []
     for n in sizes:
         for seed in seeds:
-            data_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+            data_rng = as_rng(seed).spawn(4)[3]
             d = make_dataset(
                 dataset, n_samples=n, noise=noise, val_fraction=val_fraction, rng=data_rng
             )

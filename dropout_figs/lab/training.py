@@ -10,10 +10,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 
-from .._validate import DropoutFigsError, check_count
+from .._validate import DropoutFigsError, as_rng, check_count
 from . import mlp
 from .config import TrainConfig, TrainResult
-from .data import Dataset, as_rng
+from .data import Dataset
 from .engine import _STACK_ELEMENTS, _THREAD_ELEMENTS, _Stack
 
 __all__ = ["compare", "train", "train_many"]
@@ -334,7 +334,7 @@ def train_many(
         for j, seed in enumerate(seeds):
             if paired and j != i:
                 continue
-            init_rng, order_rng, mask_rng = _streams(np.random.default_rng(seed))
+            init_rng, order_rng, mask_rng = _streams(seed)
             init = mlp.init_params(sizes, rng=init_rng)
             slot = i if paired else i * len(seeds) + j
             entry = (slot, config, d, init, order_rng, mask_rng)
