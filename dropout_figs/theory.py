@@ -31,8 +31,10 @@ import numpy as np
 from ._validate import DropoutFigsError, as_rng, check_count, check_probability
 
 __all__ = [
+    "ExactCountShare",
     "GeometricMeanCheck",
     "LinearDropoutLoss",
+    "exact_count_share",
     "linear_dropout_expected_loss",
     "softmax_geometric_mean_check",
 ]
@@ -282,4 +284,92 @@ def softmax_geometric_mean_check(
         arithmetic_mean=arithmetic.tolist(),
         max_abs_diff_geometric=float(np.max(np.abs(geometric - scaled))),
         max_abs_diff_arithmetic=float(np.max(np.abs(arithmetic - scaled))),
+    )
+
+
+# --------------------------------------------------------------------------- counting masks
+
+
+@dataclass(frozen=True)
+class ExactCountShare:
+    """How the ``2**n`` masks of a layer split by kept count and by unit.
+
+    Attributes
+    ----------
+    n_units : int
+    keep_prob : float
+    n_kept : int
+        ``round(n_units * keep_prob)``, the most likely kept count.
+    log10_masks : float
+        Digits of ``2**n_units``, all masks.
+    log10_exact : float
+        Digits of ``C(n_units, n_kept)``, the masks keeping exactly ``n_kept`` units.
+    share : float
+        ``C(n_units, n_kept) / 2**n_units``: their share of the *count* of masks.
+    share_approx : float
+        ``sqrt(2 / (pi n_units))``, the large-``n`` value of ``share`` at ``n_kept = n/2``.
+    probability : float
+        ``P(K = n_kept)`` under ``Binomial(n_units, keep_prob)``: their probability *mass*.
+    unit_share : float
+        Share of the ``2**n_units`` masks that keep one given unit: always 1/2.
+    unit_probability : float
+        Probability that a sampled mask keeps one given unit: ``keep_prob``.
+    """
+
+    n_units: int
+    keep_prob: float
+    n_kept: int
+    log10_masks: float
+    log10_exact: float
+    share: float
+    share_approx: float
+    probability: float
+    unit_share: float
+    unit_probability: float
+
+
+def exact_count_share(n_units: int = 300, keep_prob: float = 0.5) -> ExactCountShare:
+    """Count the masks that keep exactly ``round(n q)`` units, and those that keep one unit.
+
+    Parameters
+    ----------
+    n_units : int
+        Droppable units in the layer, 1 to 10**6.
+    keep_prob : float
+        Probability a unit is kept, in (0, 1].
+
+    Returns
+    -------
+    ExactCountShare
+
+    Notes
+    -----
+    Counting and probability differ. Of the ``2**n`` masks, ``C(n, k)`` keep
+    exactly ``k`` units; at ``k = n/2`` Stirling's formula gives
+    ``C(n, n/2) / 2**n ~ sqrt(2 / (pi n))``, a small share (4.6 % at n = 300)
+    that looks "almost all" only in decimal digits. Likewise one unit is kept by
+    exactly half of the masks whatever ``q`` is; ``q`` is the probability mass
+    of that half, since a mask keeping ``k`` units has probability
+    ``q**k (1 - q)**(n - k)``.
+    """
+    from scipy.stats import binom
+
+    from .maths import log10_binomial
+
+    n = check_count(n_units, "n_units", low=1, high=1_000_000)
+    q = check_probability(keep_prob, "keep_prob")
+    k = round(n * q)
+    log10_masks = n * float(np.log10(2.0))
+    log10_exact = float(log10_binomial(n, k))
+    return ExactCountShare(
+        n_units=n,
+        keep_prob=q,
+        n_kept=k,
+        log10_masks=log10_masks,
+        log10_exact=log10_exact,
+        share=float(10.0 ** (log10_exact - log10_masks)),
+        share_approx=float(np.sqrt(2.0 / (np.pi * n))),
+        probability=float(binom.pmf(k, n, q)),
+        unit_share=0.5,
+        unit_probability=q,
     )
