@@ -115,6 +115,16 @@ def _spiral(n0, n1, rng):
     return x, np.repeat([0, 1], [n0, n1])
 
 
+def _normal_pairs(n, rng):
+    # Box-Muller from two uniforms per point, not rng.standard_normal (NumPy's
+    # table-driven ziggurat): the browser engine (web/src/engine/data.ts) draws
+    # the same jitter from its port of rng.random(). 1 - u lies in (0, 1].
+    u = rng.random((n, 2))
+    r = np.sqrt(-2.0 * np.log1p(-u[:, 0]))
+    t = 2.0 * math.pi * u[:, 1]
+    return np.c_[r * np.cos(t), r * np.sin(t)]
+
+
 _GENERATORS = {
     "blobs": _blobs,
     "circles": _circles,
@@ -185,7 +195,7 @@ def make_dataset(
 
     n0 = n_samples // 2
     x, y = _GENERATORS[name](n0, n_samples - n0, rng)
-    x = x + noise * rng.standard_normal(x.shape)
+    x = x + noise * _normal_pairs(n_samples, rng)
     x = (x - x.mean(axis=0)) / x.std(axis=0)
     order = rng.permutation(n_samples)
     x = np.ascontiguousarray(x[order], dtype=np.float64)
