@@ -38,6 +38,8 @@ _LAZY = {
     "train": "lab",
     "compare": "lab",
     "PRESETS": "lab",
+    # the live explorables as HTML (simulator, network, training-lab)
+    "explorable": "explorables",
 }
 
 __all__ = [*sorted(_LAZY), "__version__", "draw_figure", "render_figure"]
@@ -70,6 +72,7 @@ def draw_figure(name, *, seed=None, size=None, dpi=None, **params):
 _SUBMODULES = {
     "cli": "cli",
     "data": "lab.data",
+    "explorables": "explorables",
     "figures": "figures",
     "lab": "lab",
     "maths": "maths",

@@ -296,6 +296,18 @@ def _cmd_build(args) -> int:
 
 
 # --------------------------------------------------------------------------- the parser
+# --------------------------------------------------------------------------- explorable
+def _cmd_explorable(args) -> int:
+    from ..explorables import explorable
+
+    if not args.output.lower().endswith((".html", ".htm")):
+        return _fail(f"-o must name an .html file; got {args.output!r}")
+    path = explorable(args.name).save(args.output)
+    if not args.quiet:
+        print(path)
+    return 0
+
+
 def _add_output_options(p):
     p.add_argument("--seed", default=None, help="random seed (default: the figure's)")
     p.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file")
@@ -361,6 +373,15 @@ def make_parser() -> _Parser:
     p.add_argument("-q", "--quiet", action="store_true")
     _add_output_options(p)
 
+    p = sub.add_parser(
+        "explorable",
+        help="write a live explorable (simulator, network, training-lab) as one HTML file",
+        allow_abbrev=False,
+    )
+    p.add_argument("name", help="simulator, network or training-lab")
+    p.add_argument("-o", "--output", required=True, help="output .html file")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print the path written")
+
     from . import train as train_cli
 
     p = sub.add_parser(
@@ -391,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_numbers(args)
         if args.command == "build":
             return _cmd_build(args)
+        if args.command == "explorable":
+            return _cmd_explorable(args)
         from . import train as train_cli
 
         return train_cli.run(args)
