@@ -1,0 +1,276 @@
+/**
+ * A small MLP with inverted dropout for the live training lab, on flat Float64Arrays.
+ *
+ * The same network as `dropout_figs.lab.mlp` (read that file first: this one is its fast
+ * twin): ReLU hidden layers, each followed by inverted dropout, a softmax output, mean
+ * cross-entropy. Forward and backward of each step sit side by side. Parameters,
+ * gradients and optimiser state are one flat buffer each; activations are preallocated
+ * per batch size, so the epoch loop allocates nothing.
+ */
+import { Generator } from "./random";
+
+/** Layer l's weights W (fanIn x fanOut, row-major) then its bias b, for every layer. */
+export interface Layout {
+  sizes: number[];
+  wOff: number[];
+  bOff: number[];
+  nParams: number;
+}
+
+export function layout(sizes: number[]): Layout {
+  if (sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s >= 1 && s <= 4096)) {
+    throw new RangeError(`layer sizes must be at least 2 whole numbers in 1..4096; got [${sizes}]`);
+  }
+  const wOff: number[] = [];
+  const bOff: number[] = [];
+  let off = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    wOff.push(off);
+    off += sizes[l] * sizes[l + 1];
+    bOff.push(off);
+    off += sizes[l + 1];
+  }
+  return { sizes: sizes.slice(), wOff, bOff, nParams: off };
+}
+
+/** Per-batch-size buffers: each layer's input h, its dropout-and-ReLU factor, dz and dh. */
+export class Workspace {
+  readonly h: Float64Array[]; // h[0] = x, h[l] = input of layer l (n x sizes[l])
+  readonly factor: Float64Array[]; // factor[l - 1]: relu'(z) * mask / q of hidden layer l
+  readonly logits: Float64Array;
+  readonly dz: Float64Array;
+  readonly dh: Float64Array;
+
+  constructor(
+    readonly lay: Layout,
+    readonly n: number,
+  ) {
+    const s = lay.sizes;
+    this.h = s.slice(0, -1).map((w) => new Float64Array(n * w));
+    this.factor = s.slice(1, -1).map((w) => new Float64Array(n * w));
+    this.logits = new Float64Array(n * s[s.length - 1]);
+    const widest = Math.max(...s);
+    this.dz = new Float64Array(n * widest);
+    this.dh = new Float64Array(n * widest);
+  }
+}
+
+// ---- affine: z = h W + b ------------------------------------------------------------------
+function affineForward(h: Float64Array, n: number, fanIn: number, fanOut: number,
+  p: Float64Array, wOff: number, bOff: number, z: Float64Array): void {
+  for (let r = 0; r < n; r++) {
+    const zr = r * fanOut;
+    for (let o = 0; o < fanOut; o++) z[zr + o] = p[bOff + o];
+    for (let i = 0; i < fanIn; i++) {
+      const hv = h[r * fanIn + i];
+      if (hv === 0) continue; // ReLU and dropout zero about half the inputs: skip their rows
+      const wr = wOff + i * fanOut;
+      for (let o = 0; o < fanOut; o++) z[zr + o] += hv * p[wr + o];
+    }
+  }
+}
+
+/** dW += h^T dz, db += sum of dz over the batch, dh = dz W^T (dh skipped for the first layer). */
+function affineBackward(dz: Float64Array, h: Float64Array, n: number, fanIn: number, fanOut: number,
+  p: Float64Array, g: Float64Array, wOff: number, bOff: number, dh: Float64Array | null): void {
+  for (let r = 0; r < n; r++) {
+    const zr = r * fanOut;
+    for (let o = 0; o < fanOut; o++) g[bOff + o] += dz[zr + o];
+    for (let i = 0; i < fanIn; i++) {
+      const hv = h[r * fanIn + i];
+      // a zero input (ReLU off or dropped) has factor 0: no weight gradient, and its dh is unused
+      if (hv === 0) {
+        if (dh) dh[r * fanIn + i] = 0;
+        continue;
+      }
+      const wr = wOff + i * fanOut;
+      let acc = 0;
+      for (let o = 0; o < fanOut; o++) {
+        g[wr + o] += hv * dz[zr + o];
+        acc += dz[zr + o] * p[wr + o];
+      }
+      if (dh) dh[r * fanIn + i] = acc;
+    }
+  }
+}
+
+// ---- ReLU then inverted dropout, folded into one factor -------------------------------------
+/** h = relu(z) * mask / q in place; factor = [z > 0] * mask / q (all the backward pass needs). */
+function reluDropoutForward(z: Float64Array, len: number, factor: Float64Array,
+  mask: Uint8Array | null, scale: number): void {
+  for (let i = 0; i < len; i++) {
+    const f = z[i] > 0 ? (mask ? mask[i] * scale : 1) : 0;
+    factor[i] = f;
+    z[i] *= f;
+  }
+}
+
+/** h = z * factor, so dz = dh * factor. */
+function reluDropoutBackward(dh: Float64Array, len: number, factor: Float64Array, dz: Float64Array): void {
+  for (let i = 0; i < len; i++) dz[i] = dh[i] * factor[i];
+}
+
+// ---- softmax cross-entropy -----------------------------------------------------------------
+/** Mean cross-entropy of softmax(logits) against y; dlogits = (softmax - onehot) / n into dz. */
+function softmaxXent(logits: Float64Array, y: Int32Array, yOff: number, n: number, k: number,
+  dz: Float64Array | null): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const row = r * k;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, logits[row + c]);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(logits[row + c] - max);
+    const logZ = Math.log(sum);
+    const label = y[yOff + r];
+    total += logZ - (logits[row + label] - max);
+    if (dz) {
+      for (let c = 0; c < k; c++) {
+        dz[row + c] = (Math.exp(logits[row + c] - max - logZ) - (c === label ? 1 : 0)) / n;
+      }
+    }
+  }
+  return total / n;
+}
+
+/**
+ * One network: sizes (2, width, ..., width, 2), parameters in one flat buffer.
+ * Hidden layers: ReLU then inverted dropout; the output layer never drops.
+ */
+export class MLP {
+  readonly lay: Layout;
+  readonly params: Float64Array;
+  private readonly spaces = new Map<number, Workspace>();
+
+  /** He-initialised weights N(0, 2 / fanIn) (Box-Muller from `rng`), zero biases; or copies `params`. */
+  constructor(sizes: number[], init: Generator | Float64Array) {
+    this.lay = layout(sizes);
+    if (init instanceof Float64Array) {
+      if (init.length !== this.lay.nParams) {
+        throw new RangeError(`params must hold ${this.lay.nParams} numbers for sizes [${sizes}]; got ${init.length}`);
+      }
+      this.params = init.slice();
+      return;
+    }
+    this.params = new Float64Array(this.lay.nParams);
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const sd = Math.sqrt(2 / sizes[l]);
+      const end = this.lay.bOff[l];
+      for (let i = this.lay.wOff[l]; i < end; i += 2) {
+        const [a, b] = init.normalPair();
+        this.params[i] = a * sd;
+        if (i + 1 < end) this.params[i + 1] = b * sd;
+      }
+    }
+  }
+
+  get sizes(): number[] {
+    return this.lay.sizes;
+  }
+
+  /** The buffers for batches of n (made once per size, then reused). */
+  workspace(n: number): Workspace {
+    let ws = this.spaces.get(n);
+    if (!ws) {
+      ws = new Workspace(this.lay, n);
+      this.spaces.set(n, ws);
+    }
+    return ws;
+  }
+
+  /**
+   * Forward pass of n examples already in ws.h[0]; logits into ws.logits.
+   * masks: one per hidden layer (n x width, 1 = kept), or null for eval mode.
+   */
+  forward(ws: Workspace, n: number, masks: Uint8Array[] | null, keepProb: number): Float64Array {
+    const { sizes, wOff, bOff } = this.lay;
+    const last = sizes.length - 2;
+    for (let l = 0; l <= last; l++) {
+      const out = l < last ? ws.h[l + 1] : ws.logits;
+      affineForward(ws.h[l], n, sizes[l], sizes[l + 1], this.params, wOff[l], bOff[l], out);
+      if (l < last) reluDropoutForward(out, n * sizes[l + 1], ws.factor[l], masks ? masks[l] : null, 1 / keepProb);
+    }
+    return ws.logits;
+  }
+
+  /**
+   * Mean cross-entropy of the n examples in ws.h[0] with labels y[yOff ..], and its gradient
+   * ADDED to `grads` (zero it first). Same maths as `dropout_figs.lab.mlp.loss_and_grads`.
+   */
+  lossAndGrads(ws: Workspace, n: number, y: Int32Array, yOff: number, masks: Uint8Array[] | null,
+    keepProb: number, grads: Float64Array): number {
+    const { sizes, wOff, bOff } = this.lay;
+    this.forward(ws, n, masks, keepProb);
+    const L = sizes.length - 1;
+    const loss = softmaxXent(ws.logits, y, yOff, n, sizes[L], ws.dz);
+    for (let l = L - 1; l >= 0; l--) {
+      const dh = l > 0 ? ws.dh : null;
+      affineBackward(ws.dz, ws.h[l], n, sizes[l], sizes[l + 1], this.params, grads, wOff[l], bOff[l], dh);
+      if (l > 0) reluDropoutBackward(ws.dh, n * sizes[l], ws.factor[l - 1], ws.dz);
+    }
+    return loss;
+  }
+
+  /** Eval-mode P(class 1) for one point (no masks, no scaling). */
+  predictProba1(x0: number, x1: number): number {
+    const ws = this.workspace(1);
+    ws.h[0][0] = x0;
+    ws.h[0][1] = x1;
+    const z = this.forward(ws, 1, null, 1);
+    return 1 / (1 + Math.exp(z[0] - z[1]));
+  }
+}
+
+/** A pure-function form for tests: loss and flat gradient of `params` on x (n x 2), y, masks. */
+export function lossAndGrads(sizes: number[], params: Float64Array, x: Float64Array, y: Int32Array,
+  masks: Uint8Array[] | null, keepProb: number): { loss: number; grads: Float64Array } {
+  const net = new MLP(sizes, params);
+  const n = y.length;
+  const ws = net.workspace(n);
+  ws.h[0].set(x.subarray(0, n * sizes[0]));
+  const grads = new Float64Array(net.lay.nParams);
+  const loss = net.lossAndGrads(ws, n, y, 0, masks, keepProb, grads);
+  return { loss, grads };
+}
+
+// ---- optimisers on the flat buffers (the package's formulas, engine.py) -----------------------
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPS = 1e-8;
+
+export class Optimizer {
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private t = 0;
+
+  constructor(
+    readonly kind: "adam" | "sgd",
+    readonly lr: number,
+    readonly momentum: number,
+    nParams: number,
+  ) {
+    this.m = new Float64Array(nParams); // Adam's first moment, or SGD's velocity
+    this.v = new Float64Array(kind === "adam" ? nParams : 0);
+  }
+
+  step(theta: Float64Array, g: Float64Array): void {
+    this.t++;
+    const { m, v } = this;
+    if (this.kind === "adam") {
+      // PyTorch's step, lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), rearranged as in the package
+      const rootBc2 = Math.sqrt(1 - BETA2 ** this.t);
+      const stepSize = this.lr * (rootBc2 / (1 - BETA1 ** this.t));
+      const eps = EPS * rootBc2;
+      for (let i = 0; i < theta.length; i++) {
+        m[i] += (g[i] - m[i]) * (1 - BETA1);
+        v[i] += (g[i] * g[i] - v[i]) * (1 - BETA2);
+        theta[i] -= (m[i] / (Math.sqrt(v[i]) + eps)) * stepSize;
+      }
+    } else {
+      for (let i = 0; i < theta.length; i++) {
+        m[i] = m[i] * this.momentum + g[i];
+        theta[i] -= m[i] * this.lr;
+      }
+    }
+  }
+}

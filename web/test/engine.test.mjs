@@ -1,0 +1,147 @@
+// The browser engine against the package's own numbers, written by tests/test_engine_parity.py
+// (DROPOUT_FIGS_VALUES) for an engine bundled for node (DROPOUT_FIGS_ENGINE). Run through
+// pytest; on its own, `node --test web/test/` skips every test and says why.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, test } from "node:test";
+
+const enginePath = process.env.DROPOUT_FIGS_ENGINE;
+const valuesPath = process.env.DROPOUT_FIGS_VALUES;
+const skip = !enginePath || !valuesPath ? "run through pytest tests/test_engine_parity.py" : false;
+const E = skip ? null : createRequire(import.meta.url)(enginePath);
+const V = skip ? null : JSON.parse(readFileSync(valuesPath, "utf8"));
+
+const bits = (mask) => Array.from(mask, (m) => (m ? "1" : "0")).join("");
+const maskOf = (s) => Uint8Array.from(s, (c) => (c === "1" ? 1 : 0));
+
+/** |got - want| <= rel * |want| (+ abs), element by element, with the index in the message. */
+function close(got, want, rel, abs = 0, what = "") {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const tol = rel * Math.abs(want[i]) + abs;
+    assert.ok(Math.abs(got[i] - want[i]) <= tol, `${what}[${i}]: got ${got[i]}, want ${want[i]} (tol ${tol})`);
+  }
+}
+
+describe("random: NumPy's default_rng", { skip }, () => {
+  test("doubles, bounded integers, permutation and spawn equal NumPy's, bit for bit", () => {
+    for (const c of V.random) {
+      const g = new E.Generator(BigInt(c.seed));
+      assert.deepEqual(Array.from({ length: 8 }, () => g.random()), c.first, `seed ${c.seed}`);
+      assert.deepEqual(Array.from({ length: 20 }, () => g.integers(7)), c.ints, `seed ${c.seed} integers`);
+      assert.deepEqual(Array.from(g.permutation(53)), c.perm, `seed ${c.seed} permutation`);
+      assert.deepEqual([g.random(), g.random(), g.random()], c.after, `seed ${c.seed} after`);
+      const kids = new E.Generator(BigInt(c.seed)).spawn(3);
+      assert.deepEqual(kids.map((k) => [k.random(), k.random()]), c.spawn, `seed ${c.seed} spawn`);
+    }
+  });
+  test("bad seeds are refused with the value", () => {
+    assert.throws(() => new E.Generator(-1), /seed .*got -1/);
+    assert.throws(() => new E.Generator(1.5), /seed .*got 1.5/);
+  });
+});
+
+describe("masks: sample_keep_mask", { skip }, () => {
+  test(`the same masks for every (n, q, seed) triple, and frame 1 of the stream`, () => {
+    assert.ok(V.masks.length >= 50);
+    for (const c of V.masks) {
+      assert.equal(bits(E.sampleKeepMask(c.n, c.keep_prob, c.seed)), c.frames[0], `n=${c.n} q=${c.keep_prob} seed=${c.seed}`);
+      const s = new E.MaskStream(c.n, c.keep_prob, c.seed);
+      assert.equal(bits(s.next()), c.frames[0]);
+      assert.equal(bits(s.next()), c.frames[1], `frame 1 of n=${c.n} seed=${c.seed}`);
+      assert.equal(s.frame, 2);
+    }
+  });
+  test("bad input names the parameter", () => {
+    assert.throws(() => E.sampleKeepMask(10, 0, 1), /keepProb must be in \(0, 1\].*got 0/);
+    assert.throws(() => E.sampleKeepMask(10, 1.7, 1), /got 1.7/);
+    assert.throws(() => E.sampleKeepMask(10, NaN, 1), /got NaN/);
+    assert.throws(() => E.sampleKeepMask(-1, 0.5, 1), /n must be/);
+  });
+});
+
+describe("summary: layer_summary and numbers --json", { skip }, () => {
+  test("every field equals the package's", () => {
+    for (const c of V.summaries) {
+      const got = E.layerSummary(...c.args);
+      for (const [key, want] of Object.entries(c.want)) {
+        assert.equal(got[key], want, `${key} for ${c.args}`);
+      }
+      assert.equal(got.subnetworks, c.subnetworks);
+    }
+  });
+  test("2^n is formatted as the package formats it", () => {
+    for (const [n, want] of Object.entries(V.subnetworks)) assert.equal(E.formatSubnetworks(Number(n)), want, `n=${n}`);
+  });
+  test("bad input is refused", () => {
+    assert.throws(() => E.layerSummary(0, 0.5), /nUnits/);
+    assert.throws(() => E.layerSummary(2 ** 24 + 1, 0.5), /nUnits/);
+    assert.throws(() => E.layerSummary(10, 0.5, 0, 0), /meanActivation/);
+  });
+});
+
+describe("binomial: the kept-count distribution", { skip }, () => {
+  test("pmf and cdf equal scipy's to 1e-10 relative where pmf > 1e-300", () => {
+    for (const c of V.binomial) {
+      const pmf = c.k.map((k) => E.keptCountPmf(c.n, c.keep_prob, k));
+      const cdf = c.k.map((k) => E.keptCountCdf(c.n, c.keep_prob, k));
+      close(pmf, c.pmf, 1e-10, 0, `pmf n=${c.n} q=${c.keep_prob}`);
+      close(cdf, c.cdf, 1e-10, 0, `cdf n=${c.n} q=${c.keep_prob}`);
+    }
+  });
+  test("the window holds the mass and sums to 1", () => {
+    const { k0, pmf } = E.keptCountWindow(10 ** 6, 0.37);
+    const sum = pmf.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-8, `sum ${sum}`);
+    assert.ok(k0 <= 370000 && k0 + pmf.length > 370000);
+  });
+});
+
+describe("mlp: loss_and_grads", { skip }, () => {
+  test("loss and every gradient equal the teaching MLP's to 1e-12 relative", () => {
+    for (const c of V.mlp) {
+      const masks = c.masks && c.masks.map(maskOf);
+      const { loss, grads } = E.lossAndGrads(c.sizes, Float64Array.from(c.params),
+        Float64Array.from(c.x), Int32Array.from(c.y), masks, c.keep_prob);
+      close([loss], [c.loss], 1e-12, 0, `loss ${c.sizes}`);
+      const scale = Math.max(...c.grads.map(Math.abs));
+      close(grads, c.grads, 1e-12, 1e-14 * scale, `grads ${c.sizes}`);
+    }
+  });
+});
+
+describe("data: make_dataset", { skip }, () => {
+  test("the same points (to 1e-12) and labels for every data set and seed", () => {
+    for (const c of V.data) {
+      const d = E.makeDataset(c.name, c.opts);
+      const what = `${c.name} ${JSON.stringify(c.opts)}`;
+      assert.equal(d.noise, c.noise);
+      assert.deepEqual(Array.from(d.yTrain), c.y_train, `${what} y_train`);
+      assert.deepEqual(Array.from(d.yVal), c.y_val, `${what} y_val`);
+      close(d.xTrain, c.x_train, 1e-12, 1e-13, `${what} x_train`);
+      close(d.xVal, c.x_val, 1e-12, 1e-13, `${what} x_val`);
+    }
+  });
+});
+
+describe("lab: the live training pair", { skip }, () => {
+  test("both nets start equal, the plain one never drops, training lowers the loss", () => {
+    const data = E.makeDataset("moons", { nSamples: 200, seed: 0 });
+    const pair = new E.LabPair(data, { hiddenLayers: 2, width: 32, keepProb: 0.7, seed: 3, lr: 0.01 });
+    assert.deepEqual(Array.from(pair.plain.params), Array.from(pair.dropout.params));
+    for (let e = 0; e < 30; e++) pair.step();
+    const { plain, dropout } = pair.curves;
+    assert.equal(plain.trainLoss.length, 30);
+    assert.ok(plain.trainLoss[29] < plain.trainLoss[0] * 0.7, `plain ${plain.trainLoss[0]} -> ${plain.trainLoss[29]}`);
+    assert.ok(dropout.trainLoss[29] < dropout.trainLoss[0]);
+    const b = pair.boundary("plain");
+    assert.equal(b.length, 10000);
+    assert.ok(b.every((p) => p >= 0 && p <= 1));
+    const again = new E.LabPair(data, { hiddenLayers: 2, width: 32, keepProb: 0.7, seed: 3, lr: 0.01 });
+    for (let e = 0; e < 30; e++) again.step();
+    assert.deepEqual(again.curves, pair.curves, "same seed, same run");
+    const { std } = pair.mcSpread(5, undefined, 20);
+    assert.ok(std.some((s) => s > 0) && std.every((s) => s >= 0));
+  });
+});
