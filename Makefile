@@ -9,13 +9,14 @@ export MPLBACKEND := Agg
 # Material 9.7+ prints a banner about MkDocs 2 on every build; we pin mkdocs<2.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup site serve test test-fast test-browser bench figures readme-figure lint format clean distclean
+.PHONY: help setup bundle site serve test test-fast test-browser bench figures readme-figure lint format clean distclean
 
 help:
 	@echo "make site    set up, then build the whole site with every figure into site/"
 	@echo "make serve   set up, then serve the site; a saved page reloads in under a second"
 	@echo "make test    set up, then run ruff and the whole test suite (site build and browser checks included)"
 	@echo "make bench   set up, then run the benchmarks and print their ratios"
+	@echo "make bundle  build the browser engine and widgets into build/web/dropout-figs.js"
 	@echo "make figures OUT=dir  rebuild every figure into a folder"
 
 $(BIN)/python:
@@ -31,7 +32,13 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
-site: setup
+# The browser engine and widgets (web/src, TypeScript) as one classic script for file://:
+# build/web/dropout-figs.js (never committed). scripts/bundle.py holds esbuild's flags and
+# rebuilds only when web/src changed; the MkDocs hook calls it too.
+bundle: setup
+	$(BIN)/python scripts/bundle.py
+
+site: setup bundle
 	$(BIN)/mkdocs build --strict
 
 # A live preview that rebuilds only the page you edit (--dirty, which strict mode would
@@ -47,18 +54,19 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint bundle
 	$(BIN)/pytest
 
-test-fast: setup
+test-fast: setup bundle
 	$(BIN)/pytest -m "not slow and not browser"
 
-test-browser: setup
+test-browser: setup bundle
 	$(BIN)/pytest -m browser
 
-bench: setup
+bench: setup bundle
 	$(BIN)/python scripts/bench_train.py
 	$(BIN)/python scripts/bench_site.py
+	$(BIN)/python scripts/bench_browser.py
 
 OUT ?= build/figures
 figures: setup
