@@ -36,6 +36,8 @@ VENDORED = (
     ("katex/dist/contrib/auto-render.min.js", "katex/contrib/auto-render.min.js"),
     ("katex/dist/fonts", "katex/fonts"),
     ("iframe-worker/shim/index.js", "iframe-worker/shim.js"),
+    # an absolute path replaces node_modules: the browser engine, built by scripts/bundle.py
+    (ROOT / "build" / "web" / "dropout-figs.js", "dropout-figs/dropout-figs.js"),
 )
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -54,6 +56,7 @@ _CDN_LOADERS = (
 
 def vendored_files() -> list[tuple[Path, str]]:
     """Every vendored file as (absolute source path, site path)."""
+    _build_bundle()
     out = []
     for src, dest in VENDORED:
         path = NODE_MODULES / src
@@ -71,6 +74,20 @@ def vendored_files() -> list[tuple[Path, str]]:
                 "to install KaTeX and iframe-worker into node_modules/"
             )
     return out
+
+
+def _build_bundle() -> None:
+    """(Re)build build/web/dropout-figs.js if web/src is newer (scripts/bundle.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_df_bundle", ROOT / "scripts" / "bundle.py")
+    bundle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundle)
+    try:
+        bundle.ensure_bundle()
+    except bundle.BundleError as exc:
+        if not bundle.BUNDLE.is_file():
+            raise PluginError(str(exc)) from None
 
 
 def on_config(config):
