@@ -109,6 +109,16 @@ def on_config(config):
 def on_files(files, config):
     for path, uri in vendored_files():
         files.append(File.generated(config, uri, abs_src_path=str(path)))
+    # The gallery offers each live explorable as one self-contained HTML file.
+    from dropout_figs import DropoutFigsError
+    from dropout_figs.explorables import EXPLORABLES, explorable
+
+    for name in EXPLORABLES:
+        try:
+            page = explorable(name).html
+        except DropoutFigsError as exc:
+            raise PluginError(str(exc)) from None
+        files.append(File.generated(config, f"downloads/explorable-{name}.html", content=page))
     return files
 
 

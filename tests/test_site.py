@@ -6,7 +6,6 @@ HTML is read with the standard library's parser.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from html.parser import HTMLParser
@@ -34,7 +33,6 @@ LOADING = {
     "object": ("data",),
     "input": ("src",),
 }
-SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
 # A style sheet loading from another host; a script naming one (XML namespaces aside).
 CSS_REMOTE = re.compile(r"(?:url\(|@import)\s*[\"']?((?:https?:)?//[^\"')\s]+)", re.I)
@@ -220,65 +218,60 @@ def test_offline_search_index(site, nav_sources):
     assert len({d["location"].split("#")[0] for d in docs}) >= len(nav_sources)
 
 
-# --------------------------------------------------------------------------- the simulator
-@pytest.fixture(scope="module")
-def simulator(site, pages):
+# --------------------------------------------------------------------------- the explorables
+def widget(page: Page, name: str) -> dict[str, str]:
+    found = page.find("div", **{"data-df-widget": name})
+    assert len(found) == 1, f"no <div data-df-widget={name}>"
+    return found[0]
+
+
+def loads_bundle(page: Page, path: Path) -> bool:
+    for attrs in page.find("script"):
+        src = attrs.get("src", "")
+        if src.endswith("dropout-figs.js"):
+            target = local_target(path, src)
+            return target is not None and target.is_file()
+    return False
+
+
+@pytest.mark.parametrize(
+    ("src", "name"),
+    [
+        ("simulator.html", "simulator"),
+        ("index.html", "simulator"),
+        ("theory.html", "network"),
+        ("training-lab.html", "training-lab"),
+    ],
+)
+def test_explorable_pages_mount_a_widget_from_the_bundle(site, pages, src, name):
+    page = pages[site / src]
+    widget(page, name)
+    assert loads_bundle(page, site / src), f"{src} does not load dropout-figs.js"
+
+
+def test_simulator_fallback_is_the_packages_first_mask(site, pages):
     page = pages[site / "simulator.html"]
-    blobs = [text for kind, attrs, text in page.inline if attrs.get("id") == "df-sim-data"]
-    assert len(blobs) == 1, "simulator.html has no <script id=df-sim-data>"
-    return page, json.loads(blobs[0])
+    imgs = [a for a in page.find("img") if "mask-grid" in a.get("src", "") or a.get("alt")]
+    first = next(a for a in imgs if a.get("src", "").endswith(".png"))
+    assert first["alt"].strip()
+    target = local_target(site / "simulator.html", first["src"])
+    assert target is not None
+    assert target.is_file()
 
 
-def select_values(page: Page) -> dict[str, list[str]]:
-    """The <option> values of each <select name=...>, in order."""
-    out: dict[str, list[str]] = {}
-    current = None
-    for tag, attrs in page.tags:
-        if tag == "select":
-            current = out.setdefault(attrs["name"], [])
-        elif tag == "option" and current is not None:
-            current.append(attrs["value"])
-    return out
+def test_training_lab_embeds_the_presets(site, pages):
+    page = pages[site / "training-lab.html"]
+    blobs = [t for kind, attrs, t in page.inline if "data-df-presets" in attrs]
+    assert len(blobs) == 1
+    presets = json.loads(blobs[0])
+    assert presets == df.explorables.lab_presets()
 
 
-def test_simulator_has_every_combination(simulator):
-    page, data = simulator
-    choices = select_values(page)
-    assert list(choices) == data["keys"] == ["n_units", "keep_prob", "seed"]
-    expected = {"|".join(c) for c in itertools.product(*choices.values())}
-    assert set(data["combos"]) == expected
-    assert len(expected) >= 24
-    # Every choice has a label (accessible controls).
-    labels = {a.get("for") for a in page.find("label")}
-    assert {a["id"] for a in page.find("select")} <= labels
-
-
-def test_simulator_numbers_come_from_the_package(simulator):
-    _, data = simulator
-    for key, combo in data["combos"].items():
-        n, q, seed = key.split("|")
-        summary = df.layer_summary(int(n), keep_prob=float(q), seed=int(seed))
-        assert combo["summary"]["kept"] == summary.kept
-        assert combo["numbers"]["kept"] == f"{summary.kept} of {n}"
-        assert combo["numbers"]["dropped"] == str(summary.dropped)
-        shown = df.format_subnetworks(int(n)).replace("^", "")
-        assert combo["numbers"]["subnetworks"].translate(SUPERSCRIPTS) == shown
-        assert float(combo["numbers"]["keep"]) + float(combo["numbers"]["drop"]) == pytest.approx(1)
-
-
-def test_simulator_images_exist(site, simulator):
-    _, data = simulator
-    seen = set()
-    for combo in data["combos"].values():
-        for kind in ("mask", "pmf", "sweep"):
-            fig = combo[kind]
-            assert fig["alt"].strip(), (kind, fig)
-            target = local_target(site / "simulator.html", fig["src"])
-            assert target is not None, fig["src"]
-            assert target.is_file(), fig["src"]
-            seen.add(fig["src"])
-    n = len(data["combos"])
-    # Masks and pmfs differ per combination; sweeps per (n_units, keep_prob).
-    assert len(seen) >= 2 * n + n // 3
-    masks = {c["mask"]["src"] for c in data["combos"].values()}
-    assert all(src.endswith(".gif") for src in masks)
+@pytest.mark.parametrize("name", ["simulator", "network", "training-lab"])
+def test_gallery_offers_each_explorable(site, pages, name):
+    gallery = pages[site / "gallery.html"]
+    href = f"downloads/explorable-{name}.html"
+    assert any(a.get("href") == href for a in gallery.find("a")), href
+    page = Page((site / href).read_text(encoding="utf-8"))
+    widget(page, name)
+    assert not [a for a in page.find("script") if a.get("src")], "the engine must be inlined"

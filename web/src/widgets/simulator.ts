@@ -147,10 +147,10 @@ export function mountSimulator(root: HTMLElement): void {
   root.append(command.el);
   if (compact) {
     // The fallback's link to the simulator page, as MkDocs wrote it for this site.
-    const page = (fallbackLink ?? "simulator.html").replace(/#.*$/, "");
+    const page = (fallbackLink ?? "simulator.html").replace(/[?#].*$/, "");
     const link = h("a", { class: "df-link", href: page, text: "Open the full simulator →" });
     // Carry this layer over: the full page reads the same "sim." keys.
-    link.addEventListener("click", () => link.setAttribute("href", page + location.hash));
+    link.addEventListener("click", () => link.setAttribute("href", page + location.search));
     root.append(link);
   }
 
