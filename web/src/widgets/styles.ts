@@ -25,6 +25,8 @@ export const CSS = `
 [data-md-color-scheme="slate"] .df-widget { --df-error: #ff8a80; }
 .df-widget[data-df-ready] > .df-fallback { display: none; }
 .df-widget figure { margin: 0; }
+.df-widget [hidden] { display: none !important; }
+.df-lab__stats, .df-panel figcaption { text-align: left; }
 .df-controls { display: flex; flex-wrap: wrap; gap: 0.6em 1.4em; margin-bottom: 0.8em; }
 .df-field { display: flex; flex-direction: column; gap: 0.2em; min-width: 12em; max-width: 22em; }
 .df-field > label { font-weight: 600; }

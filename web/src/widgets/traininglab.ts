@@ -105,11 +105,14 @@ export function mountTrainingLab(root: HTMLElement): void {
     epochs.set(p.epochs);
   }
 
+  // A link with settings but no preset (or "custom") is the reader's own settings.
   if (state.preset && byName.has(state.preset)) preset.set(state.preset);
-  else if (state.preset === "custom") preset.set("custom");
+  else if (Object.keys(state).length) preset.set("custom");
   const start = byName.get(preset.value);
   if (start) applyPreset(start);
-  dataset.set(state.data);
+  if (dataset.set(state.data) && state.noise === undefined) {
+    noise.set(DEFAULT_NOISE[dataset.value as DatasetName]);
+  }
   for (const f of numbers) f.fromState(state[f.spec.key]);
 
   const description = h("p", { class: "df-lab__preset" });
@@ -176,6 +179,13 @@ export function mountTrainingLab(root: HTMLElement): void {
     data = makeDataset(name, { nSamples: points.value * 2, noise: noise.value, valFraction: 0.5, seed: seed.value });
     pair = new LabPair(data, config());
     mcFigure.hidden = true;
+    describe();
+    drawAll();
+  }
+
+  /** The URL, the preset's words and the equivalent commands, for the current settings. */
+  function describe(): void {
+    const name = dataset.value as DatasetName;
     const p = byName.get(preset.value);
     description.textContent = p ? `${p.title}: ${p.description}` : "Your own settings.";
     writeState(prefix, {
@@ -208,8 +218,13 @@ export function mountTrainingLab(root: HTMLElement): void {
       );
     }
     command.set(lines);
-    drawAll();
   }
+
+  // One epoch per frame; the boundaries (two 100 x 100 grids of forward passes) are
+  // redrawn as often as keeps them to about a quarter of the time, so a big network still
+  // trains at frame rate and its boundaries follow a few times a second.
+  let boundaryMs = 0;
+  let lastBoundary = -Infinity;
 
   function tick(): void {
     if (pair.epoch >= epochs.value) {
@@ -217,31 +232,46 @@ export function mountTrainingLab(root: HTMLElement): void {
       return;
     }
     pair.step();
-    drawAll();
-    if (pair.epoch >= epochs.value) player.pause();
+    const done = pair.epoch >= epochs.value;
+    if (done || performance.now() - lastBoundary >= 3 * boundaryMs) drawAll();
+    else drawNumbers();
+    if (done) player.pause();
   }
 
   function drawAll(): void {
-    const e = pair.epoch;
-    status.textContent = `Epoch ${e} of ${epochs.value}`;
+    const start = performance.now();
+    drawBoundaries();
+    boundaryMs = performance.now() - start;
+    lastBoundary = performance.now();
+    drawNumbers();
+  }
+
+  function drawNumbers(): void {
+    status.textContent = `Epoch ${pair.epoch} of ${epochs.value}`;
     for (const panel of panels) {
-      pair.boundary(panel.which, panel.buffer, GRID);
-      paintField(panel.field, panel.buffer, GRID, "proba");
-      paintDots(panel.dots);
       const c = pair.curves[panel.which];
       const last = c.valLoss.length - 1;
-      panel.title.textContent =
-        panel.which === "plain" ? "Without dropout" : `With dropout (drop rate ${drop.value}, keep probability ${config().keepProb})`;
       panel.stats.textContent =
         last >= 0
           ? `training loss ${c.trainLoss[last].toFixed(3)} · validation loss ${c.valLoss[last].toFixed(3)} · validation accuracy ${(100 * c.valAcc[last]).toFixed(1)} %`
           : "not trained yet";
-      panel.dots.setAttribute(
-        "aria-label",
-        `Decision boundary ${panel.which === "plain" ? "without" : "with"} dropout after ${e} epochs on the ${data.name} data set; ${panel.stats.textContent}`,
-      );
     }
     drawCurves();
+  }
+
+  function drawBoundaries(): void {
+    const e = pair.epoch;
+    for (const panel of panels) {
+      pair.boundary(panel.which, panel.buffer, GRID);
+      paintField(panel.field, panel.buffer, GRID, "proba");
+      paintDots(panel.dots);
+      panel.title.textContent =
+        panel.which === "plain" ? "Without dropout" : `With dropout (drop rate ${drop.value}, keep probability ${config().keepProb})`;
+      panel.dots.setAttribute(
+        "aria-label",
+        `Decision boundary ${panel.which === "plain" ? "without" : "with"} dropout after ${e} epochs on the ${data.name} data set`,
+      );
+    }
   }
 
   let colours = { a: rgb(palette.classA), b: rgb(palette.classB), bg: rgb(palette.bg), fg: rgb(palette.fg) };
@@ -391,6 +421,7 @@ export function mountTrainingLab(root: HTMLElement): void {
   // Epochs only moves the finish line: no need to start again.
   epochs.onChange = () => {
     preset.set("custom");
+    describe();
     drawAll();
   };
   reset.addEventListener("click", () => rebuild());
