@@ -145,7 +145,7 @@ export function mountNetwork(root: HTMLElement): void {
   form.addEventListener("submit", (e) => e.preventDefault());
   root.append(
     form,
-    h("div", { class: "df-net__body" }, h("figure", { class: "df-panel" }, drawing, player.el), h("div", {}, counts, prediction, spark)),
+    h("div", { class: "df-net__body" }, h("figure", { class: "df-panel" }, drawing, player.el), h("div", { class: "df-net__side" }, counts, h("div", {}, prediction, spark))),
     command.el,
   );
 

@@ -39,13 +39,21 @@ const FIELDS: Field[] = [
   { key: "drop_rate", label: "Drop rate 1 − q", show: (s) => String(s.drop_rate) },
   { key: "scale_factor", label: "Scale while training, 1/q", show: (s) => fmt(s.scale_factor), compact: true },
   { key: "expected_active", label: "Expected active, n·q", show: (s) => fmt(s.expected_active), compact: true },
-  { key: "log10_subnetworks", label: "Sub-networks, 2ⁿ", show: (s) => s.subnetworks },
+  { key: "log10_subnetworks", label: "Sub-networks, 2ⁿ", show: (s) => superscript(s.subnetworks) },
   {
     key: "output_scale_ratio",
     label: "Output sum ÷ sum without dropout",
     show: (s) => s.output_scale_ratio.toFixed(4),
   },
 ];
+
+/** "1.74 × 10^41" -> "1.74 × 10⁴¹", as the old page showed it. */
+function superscript(text: string): string {
+  const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+  return text.replace(/\^(-?\d+)/, (_, e: string) =>
+    Array.from(e, (c) => (c === "-" ? "⁻" : digits[Number(c)])).join(""),
+  );
+}
 
 export function mountSimulator(root: HTMLElement): void {
   const compact = root.hasAttribute("data-df-compact");

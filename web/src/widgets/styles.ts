@@ -25,6 +25,7 @@ export const CSS = `
 [data-md-color-scheme="slate"] .df-widget { --df-error: #ff8a80; }
 .df-widget[data-df-ready] > .df-fallback { display: none; }
 .df-widget figure { margin: 0; }
+.df-widget figure.df-panel { display: block; width: 100%; max-width: none; }
 .df-widget [hidden] { display: none !important; }
 .df-lab__stats, .df-panel figcaption { text-align: left; }
 .df-controls { display: flex; flex-wrap: wrap; gap: 0.6em 1.4em; margin-bottom: 0.8em; }
@@ -64,7 +65,8 @@ export const CSS = `
 .df-cmd pre { margin: 0 0 0.4em; overflow-x: auto; padding: 0.6em; border: 1px solid var(--df-border); border-radius: 0.2em; }
 .df-cmd__code { white-space: pre; font-size: 0.9em; }
 .df-link { display: inline-block; margin-top: 0.6em; }
-.df-net__body { display: grid; grid-template-columns: minmax(0, 3fr) minmax(14em, 2fr); gap: 1.2em; align-items: start; }
+.df-net__body { display: grid; grid-template-columns: 1fr; gap: 0.8em; }
+.df-net__side { display: grid; grid-template-columns: repeat(auto-fit, minmax(16em, 1fr)); gap: 1.2em; align-items: start; }
 .df-net__svg { width: 100%; height: auto; display: block; }
 .df-net__edges line { stroke: var(--df-muted); stroke-width: 1.2; opacity: 0.55; transition: opacity 0.15s; }
 .df-net__edges line.is-off { opacity: 0.06; }
@@ -86,7 +88,7 @@ export const CSS = `
 .df-lab__status { margin-left: 0.6em; font-variant-numeric: tabular-nums; color: var(--df-muted); }
 .df-lab__stats { margin: 0.2em 0 0; font-variant-numeric: tabular-nums; }
 @media (max-width: 44em) {
-  .df-sim__body, .df-sim__plots, .df-net__body { grid-template-columns: 1fr; }
+  .df-sim__body, .df-sim__plots { grid-template-columns: 1fr; }
 }
 @media (prefers-reduced-motion: reduce) {
   .df-net__edges line { transition: none; }
