@@ -5,42 +5,46 @@ The site serves every script, style sheet and font itself, so it works from
 
 * KaTeX (math) and the iframe-worker shim (Material's search from ``file://``)
   come from ``node_modules/`` (``make setup`` runs ``npm ci``) and are added to
-  the site as files under ``assets/vendor/``.
+  the site as files: :data:`SITE_ASSETS` lists them.
 * mkdocs-jupyter 0.26.3 (nbconvert's templates) writes a MathJax loader with an
   empty ``src`` and a mermaid.js loader from a CDN into every notebook page; both
   are removed here, and KaTeX renders the notebook's math
   (``docs/javascripts/katex-init.js``).
-* mkdocs-jupyter caches executed notebooks by their own bytes only; the notebooks
-  import this package, so the cache is also keyed by the package's code.
+
+The notebooks are executed by the dropout-figs plugin (its ``notebooks`` option),
+keyed by the package's code; mkdocs-jupyter converts the executed copy and keeps
+the HTML in its ``cache_dir``, whose entries are checked here before a build.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-import shutil
-import sys
-import types
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = ROOT / "node_modules"
-VENDOR = "assets/vendor"
+log = logging.getLogger("mkdocs.hooks.dropout_figs")
 
-#: (path under node_modules, path under assets/vendor); a folder is copied whole.
-VENDORED = (
-    ("katex/dist/katex.min.js", "katex/katex.min.js"),
-    ("katex/dist/katex.min.css", "katex/katex.min.css"),
-    ("katex/dist/contrib/auto-render.min.js", "katex/contrib/auto-render.min.js"),
-    ("katex/dist/fonts", "katex/fonts"),
-    ("iframe-worker/shim/index.js", "iframe-worker/shim.js"),
-    # an absolute path replaces node_modules: the browser engine, built by scripts/bundle.py
-    (ROOT / "build" / "web" / "dropout-figs.js", "dropout-figs/dropout-figs.js"),
-)
+#: Files the site serves from outside docs/: (source path under the repository,
+#: path in the site). A folder is copied whole. Append to it to ship another
+#: built or installed file (e.g. a bundle under build/web/).
+SITE_ASSETS: list[tuple[str, str]] = [
+    ("node_modules/katex/dist/katex.min.js", "assets/vendor/katex/katex.min.js"),
+    ("node_modules/katex/dist/katex.min.css", "assets/vendor/katex/katex.min.css"),
+    (
+        "node_modules/katex/dist/contrib/auto-render.min.js",
+        "assets/vendor/katex/contrib/auto-render.min.js",
+    ),
+    ("node_modules/katex/dist/fonts", "assets/vendor/katex/fonts"),
+    ("node_modules/iframe-worker/shim/index.js", "assets/vendor/iframe-worker/shim.js"),
+    # The browser engine, built by scripts/bundle.py (rebuilt first if web/src is newer).
+    ("build/web/dropout-figs.js", "assets/vendor/dropout-figs/dropout-figs.js"),
+]
 
-_HEX16 = re.compile(r"[0-9a-f]{16}")
 # What nbconvert's templates add to every notebook page that would load from a CDN:
 # MathJax (an empty src with mkdocs-jupyter's default) and, when a notebook has a
 # Mermaid diagram, mermaid.js. Neither is used here.
@@ -54,25 +58,25 @@ _CDN_LOADERS = (
 )
 
 
-def vendored_files() -> list[tuple[Path, str]]:
-    """Every vendored file as (absolute source path, site path)."""
+def site_assets() -> list[tuple[Path, str]]:
+    """Every file of :data:`SITE_ASSETS` as (absolute source path, site path)."""
     _build_bundle()
     out = []
-    for src, dest in VENDORED:
-        path = NODE_MODULES / src
+    for src, dest in SITE_ASSETS:
+        path = ROOT / src
         if path.is_dir():
             out += [
-                (f, f"{VENDOR}/{dest}/{f.relative_to(path).as_posix()}")
+                (f, f"{dest}/{f.relative_to(path).as_posix()}")
                 for f in sorted(path.rglob("*"))
                 if f.is_file()
             ]
         elif path.is_file():
-            out.append((path, f"{VENDOR}/{dest}"))
+            out.append((path, dest))
         else:
-            raise PluginError(
-                f"missing front-end asset {path}: run `make setup` (it runs `npm ci`) "
-                "to install KaTeX and iframe-worker into node_modules/"
-            )
+            how = "run `make setup` (it runs `npm ci`)"
+            if not src.startswith("node_modules/"):
+                how = "build it first (see the Makefile)"
+            raise PluginError(f"missing site asset {path}: {how}")
     return out
 
 
@@ -90,24 +94,30 @@ def _build_bundle() -> None:
             raise PluginError(str(exc)) from None
 
 
-def on_config(config):
-    jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is not None and jupyter.config.get("cache"):
-        from dropout_figs.render import code_hash
+def on_pre_build(config):
+    """A mkdocs-jupyter cache entry that is not a JSON object is removed (a miss), not fatal.
 
-        base = Path(jupyter.config["cache_dir"])
-        keyed = base / code_hash()[:16]
-        # Entries made with older package code are never read again: drop them.
-        if base.is_dir():
-            for old in base.iterdir():
-                if old.is_dir() and old != keyed and _HEX16.fullmatch(old.name):
-                    shutil.rmtree(old, ignore_errors=True)
-        jupyter.config["cache_dir"] = str(keyed)
-    return config
+    mkdocs-jupyter reads its entries without checking them; one damaged file would
+    fail every build. Only the documented ``cache_dir`` option is used here.
+    """
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is None or not jupyter.config.get("cache"):
+        return
+    folder = Path(jupyter.config["cache_dir"])
+    if not folder.is_dir():
+        return
+    for entry in sorted(folder.glob("*.json")):
+        try:
+            ok = isinstance(json.loads(entry.read_bytes()), dict)
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            log.info("notebook cache entry %s is damaged: removed, converting again", entry)
+            entry.unlink(missing_ok=True)
 
 
 def on_files(files, config):
-    for path, uri in vendored_files():
+    for path, uri in site_assets():
         files.append(File.generated(config, uri, abs_src_path=str(path)))
     # The gallery offers each live explorable as one self-contained HTML file.
     from dropout_figs import DropoutFigsError
@@ -129,102 +139,6 @@ def on_post_page(output, page, config):
     return output
 
 
-# MkDocs runs this file afresh for each rebuild's configuration; what on_startup learns
-# (is this `mkdocs serve`?) lives in a namespace that outlasts the module.
-_STATE = sys.modules.setdefault("_dropout_figs_hook_state", types.SimpleNamespace(serving=False))
-
-
-def on_startup(command, dirty):
-    """`mkdocs serve`: notice a saved page within 0.1 s instead of MkDocs' fixed 0.5 s poll.
-
-    MkDocs 1.6 does not expose the polling interval of its live-reload server, so the
-    default of its constructor is changed here, before ``serve`` builds the server.
-    """
-    _STATE.serving = command == "serve"
-    if command != "serve":
-        return
-    import inspect
-
-    from mkdocs.livereload import LiveReloadServer
-
-    init = LiveReloadServer.__init__
-    names = list(inspect.signature(init).parameters)
-    if init.__defaults__ and "polling_interval" in names:
-        defaults = list(init.__defaults__)
-        index = names.index("polling_interval") - (len(names) - len(defaults))
-        defaults[index] = 0.1
-        init.__defaults__ = tuple(defaults)
-
-
-_NOTEBOOK_THREADS: list = []
-
-
-def on_pre_build(config):
-    """Execute the notebooks in the background while the figures are drawn.
-
-    mkdocs-jupyter executes a notebook when its page is rendered, after the
-    figures, with one core idle. Here the same conversion (its own function and
-    options, so the result is identical) starts first and fills mkdocs-jupyter's
-    cache, which the page then reads. A failure here is ignored: the page
-    executes the notebook as usual and reports the error with its name. Only for
-    `mkdocs build` (make site, the tests): the cold build is where it counts.
-    """
-    import threading
-
-    jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is None or not (jupyter.config.get("cache") and jupyter.config.get("execute")):
-        return
-    if _STATE.serving:
-        # `mkdocs serve --dirty` renders only edited pages and mkdocs-jupyter then drops
-        # the unused notebook entry: executing it here would cost every rebuild.
-        return
-    from mkdocs_jupyter import plugin as jplugin
-
-    docs = Path(config.docs_dir)
-    for pattern in jupyter.config["include"]:
-        for notebook in sorted(docs.glob(pattern)):
-            key = jplugin._compute_cache_key(str(notebook), jupyter.config, True)
-            target = jplugin._get_cache_path(jupyter.config["cache_dir"], key)
-            if not target.exists():
-                thread = threading.Thread(
-                    target=_execute_notebook, args=(notebook, target, jupyter.config), daemon=True
-                )
-                thread.start()
-                _NOTEBOOK_THREADS.append(thread)
-
-
-def _execute_notebook(notebook: Path, target: Path, options) -> None:
-    import json
-    import os
-
-    from mkdocs_jupyter import convert
-    from mkdocs_jupyter import plugin as jplugin
-
-    try:
-        body = convert.nb2html(
-            str(notebook),
-            execute=True,
-            kernel_name=options["kernel_name"],
-            theme=options["theme"],
-            allow_errors=options["allow_errors"],
-            show_input=options["show_input"],
-            no_input=options["no_input"],
-            no_prompt=options["no_prompt"],
-            remove_tag_config=options["remove_tag_config"],
-            highlight_extra_classes=options["highlight_extra_classes"],
-            include_requirejs=options["include_requirejs"],
-            custom_mathjax_url=options["custom_mathjax_url"],
-        )
-        toc_tokens, title = jplugin._get_nb_toc_tokens(str(notebook), options["toc_depth"])
-    except Exception:  # the page executes it again and reports the error
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    record = {"content": body, "toc_tokens": toc_tokens, "title": title}
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(tmp, target)
-
-
 def on_env(env, config, files):
     """Keep the theme's compiled templates between builds (a page edit rebuilds in < 1 s).
 
@@ -234,9 +148,9 @@ def on_env(env, config, files):
     from jinja2 import FileSystemBytecodeCache
 
     folder = Path(config.config_file_path).parent / ".cache" / "jinja"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PluginError(f"template cache {folder}: cannot create it ({exc.strerror})") from None
     env.bytecode_cache = FileSystemBytecodeCache(str(folder))
-    # Pages are rendered next, the notebooks among them: wait for their execution.
-    while _NOTEBOOK_THREADS:
-        _NOTEBOOK_THREADS.pop().join()
     return env

@@ -211,6 +211,17 @@ def test_notebook_page_has_no_cdn_loaders(site):
     assert (site / "notebooks" / "training-lab.ipynb").is_file(), "include_source"
 
 
+def test_notebook_is_executed_at_build_time(site):
+    """The plugin executed it (mkdocs-jupyter has execute: false) and the page shows outputs."""
+    served = json.loads((site / "notebooks" / "training-lab.ipynb").read_text(encoding="utf-8"))
+    code = [c for c in served["cells"] if c["cell_type"] == "code"]
+    assert code
+    assert all(c["execution_count"] for c in code)
+    assert sum(len(c["outputs"]) for c in code) >= len(code) // 2
+    text = (site / "notebooks" / "training-lab.html").read_text(encoding="utf-8")
+    assert "jp-OutputArea-output" in text
+
+
 def test_offline_search_index(site, nav_sources):
     index = (site / "search" / "search_index.js").read_text(encoding="utf-8")
     assert index.startswith("var __index = ")
