@@ -10,7 +10,7 @@ import pytest
 
 from dropout_figs import lab, mlp
 from dropout_figs._validate import DropoutFigsError, as_rng
-from dropout_figs.lab import engine, training
+from dropout_figs.lab import engine, loop, training
 from dropout_figs.lab.data import DATASETS, Dataset, make_dataset
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -128,9 +128,9 @@ def test_config_helpers():
 
 def test_mask_threshold_is_exact_for_halves():
     # keep iff uint16 <= t: P = (t + 1) / 65536
-    assert (engine._threshold(0.5) + 1) / 65536 == 0.5
-    assert engine._threshold(1.0) == 65535
-    assert abs((engine._threshold(0.3) + 1) / 65536 - 0.3) < 1 / 65536
+    assert (loop.keep_threshold(0.5) + 1) / 65536 == 0.5
+    assert loop.keep_threshold(1.0) == 65535
+    assert abs((loop.keep_threshold(0.3) + 1) / 65536 - 0.3) < 1 / 65536
 
 
 # --------------------------------------------------------------------------- the engine
@@ -182,6 +182,51 @@ def test_engine_gradients_equal_teaching_mlp(moons, scheme):
     assert (bits[1] == 0).all()
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        SMALL,
+        SMALL.replace(optimizer="sgd", lr=0.05, momentum=0.9),
+        SMALL.replace(input_keep_prob=0.8, scheme="classic", l2=1e-3, max_norm=2.0),
+        SMALL.replace(keep_prob=1.0, optimizer="sgd", batch_size=7),
+    ],
+    ids=["adam", "sgd", "input-classic-l2-maxnorm", "no-dropout-ragged-batches"],
+)
+def test_engine_trains_exactly_like_the_teaching_loop(moons, config):
+    """lab.train (the stacked engine) and loop.train_loop, from the same three streams."""
+    result = lab.train(config, moons, rng=rng(11))
+    init_rng, order_rng, mask_rng = rng(11).spawn(3)
+    init = mlp.init_params(config.layer_sizes(), rng=init_rng)
+    params, history = loop.train_loop(init, moons, config, order_rng=order_rng, mask_rng=mask_rng)
+    assert set(history) == set(result.history)
+    for key, values in history.items():
+        np.testing.assert_allclose(result.history[key], values, rtol=1e-10, atol=1e-12)
+    for (W, b), (eW, eb) in zip(params, result.raw_params, strict=True):
+        np.testing.assert_allclose(eW, W, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(eb, b, rtol=1e-10, atol=1e-12)
+    # the loop really trained: the weights moved
+    assert not np.allclose(params[0][0], init[0][0])
+
+
+def test_epoch_masks_are_the_engines_masks(moons):
+    config = SMALL.replace(input_keep_prob=0.7)
+    stack = engine._Stack(
+        [config], [moons], [mlp.init_params(config.layer_sizes(), rng=rng(0))], [rng(1)], [rng(2)]
+    )
+    stack._draw_epoch()
+    keep_in, keep = stack.masks_of(0, 0, moons.n_train)
+    in_mask, masks = loop.epoch_masks(
+        rng(2), moons.n_train, config.layer_sizes(), keep_prob=0.6, input_keep_prob=0.7
+    )
+    np.testing.assert_array_equal(in_mask, keep_in)
+    for a, b in zip(masks, keep, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loop.epoch_masks(rng(2), 5, (2, 3, 2), keep_prob=1.0, input_keep_prob=1.0) == (
+        None,
+        None,
+    )
+
+
 def test_masks_keep_the_right_fraction(moons):
     config = lab.TrainConfig(hidden_layers=2, width=200, keep_prob=0.3, input_keep_prob=0.8)
     sizes = config.layer_sizes()
@@ -189,7 +234,7 @@ def test_masks_keep_the_right_fraction(moons):
         [config], [moons], [mlp.init_params(sizes, rng=rng())], [rng(1)], [rng(2)]
     )
     stack._draw_epoch()
-    hidden = stack.bits[0, :, 2:] <= engine._threshold(0.3)
+    hidden = stack.bits[0, :, 2:] <= loop.keep_threshold(0.3)
     n = hidden.size
     assert abs(hidden.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
     # per example: masks differ between examples

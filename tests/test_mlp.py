@@ -90,12 +90,56 @@ def test_loss_matches_forward(net):
 
 def test_inverted_dropout_scales_kept_units(net):
     params, x, _, _, _ = net
-    ones = [np.ones((len(x), w), dtype=bool) for w in SIZES[1:-1]]
+    ones = np.ones((len(x), SIZES[1]), dtype=bool)
     # all units kept, scaled by 1/keep_prob: the first hidden layer doubles
     h_eval = mlp.hidden_activations(params, x)[0]
     W, b = params[0]
-    _, factor = mlp.relu_dropout_forward(x @ W + b, ones[0], 2.0)
-    np.testing.assert_allclose((x @ W + b) * factor, 2 * h_eval)
+    h = mlp.relu_forward(mlp.affine_forward(x, W, b))
+    np.testing.assert_allclose(mlp.dropout_forward(h, ones, keep_prob=0.5), 2 * h_eval)
+    # the classic scheme does not scale in training
+    np.testing.assert_array_equal(
+        mlp.dropout_forward(h, ones, keep_prob=0.5, scheme="classic"), h_eval
+    )
+
+
+def test_relu_and_dropout_are_separate_steps_with_their_gradients():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((4, 5))
+    mask = rng.random((4, 5)) < 0.5
+    da = rng.standard_normal((4, 5))
+    np.testing.assert_array_equal(mlp.relu_forward(z), np.where(z > 0, z, 0.0))
+    np.testing.assert_array_equal(mlp.relu_backward(da, z), np.where(z > 0, da, 0.0))
+    a = mlp.dropout_forward(z, mask, keep_prob=0.25)
+    np.testing.assert_allclose(a, np.where(mask, 4 * z, 0.0))
+    np.testing.assert_allclose(
+        mlp.dropout_backward(da, mask, keep_prob=0.25), np.where(mask, 4 * da, 0.0)
+    )
+    np.testing.assert_array_equal(
+        mlp.dropout_backward(da, mask, keep_prob=0.25, scheme="classic"), np.where(mask, da, 0.0)
+    )
+    assert mlp.dropout_forward(z, None, keep_prob=0.25) is z  # eval mode: nothing changes
+
+
+def test_softmax_xent_backward_is_the_gradient_of_forward():
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((6, 3)) * 3
+    y = rng.integers(0, 3, 6)
+    loss, probs = mlp.softmax_xent_forward(logits, y)
+    assert loss == pytest.approx(mlp.mean_log_loss(mlp.softmax(logits), y), rel=1e-12)
+    grad = mlp.softmax_xent_backward(probs, y)
+    eps = 1e-6
+    for idx in np.ndindex(logits.shape):
+        up, down = logits.copy(), logits.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        numeric = (mlp.softmax_xent_forward(up, y)[0] - mlp.softmax_xent_forward(down, y)[0]) / (
+            2 * eps
+        )
+        assert grad[idx] == pytest.approx(numeric, abs=1e-8)
+    # confident and wrong: finite, about the logit gap
+    assert mlp.softmax_xent_forward(np.array([[800.0, -800.0]]), np.array([1]))[0] == (
+        pytest.approx(1600.0)
+    )
 
 
 def test_eval_mode_is_deterministic_and_normalised(net):

@@ -326,7 +326,7 @@ def _snapshot_epochs(n_epochs, n_frames):
 
 def _val_loss(params, data):
     p = mlp.predict_proba(params, data.x_val)
-    return float(-np.mean(np.log(np.maximum(p[np.arange(data.n_val), data.y_val], 1e-300))))
+    return mlp.mean_log_loss(p, data.y_val)
 
 
 def _animate(fig, setup, update, n_frames):
@@ -680,7 +680,7 @@ def draw_split(dataset, *, n_train, n_test, noise=None, rng, n_val=16):
 def held_out_metrics(params, x, y):
     """Cross-entropy and error of eval-ready ``params`` on ``(x, y)``."""
     p = mlp.predict_proba(params, x)
-    loss = float(-np.mean(np.log(np.maximum(p[np.arange(len(y)), y], 1e-300))))
+    loss = mlp.mean_log_loss(p, y)
     return loss, float(np.mean(p.argmax(1) != y))
 
 
@@ -1025,7 +1025,6 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
     n_max = max(counts)
     error = np.empty((len(counts), n_repeats))
     loss = np.empty((len(counts), n_repeats))
-    rows = np.arange(len(y))
     for r, stream in enumerate(rng.spawn(n_repeats)):
         total = np.zeros((len(y), 2))
         for t in range(1, n_max + 1):
@@ -1036,13 +1035,13 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
                 i = counts.index(t)
                 mean = total / t
                 error[i, r] = np.mean(mean.argmax(1) != y)
-                loss[i, r] = -np.mean(np.log(np.maximum(mean[rows, y], 1e-12)))
+                loss[i, r] = mlp.mean_log_loss(mean, y)
     ws = mlp.predict_proba(result.params, x)  # eval-ready: weight-scaled if classic
     return {
         "error": error,
         "loss": loss,
         "ws_error": float(np.mean(ws.argmax(1) != y)),
-        "ws_loss": float(-np.mean(np.log(np.maximum(ws[rows, y], 1e-12)))),
+        "ws_loss": mlp.mean_log_loss(ws, y),
     }
 
 

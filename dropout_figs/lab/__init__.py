@@ -1,7 +1,8 @@
 """The training lab: toy data, the teaching MLP, configurations, training and sweeps.
 
-:mod:`.data` makes the data sets, :mod:`.mlp` is the teaching core (read it
-first), :mod:`.config` holds training configurations and the tuned presets,
+:mod:`.data` makes the data sets, :mod:`.mlp` and :mod:`.loop` are the
+teaching core (the network, then the training loop: read them first),
+:mod:`.config` holds training configurations and the tuned presets,
 :mod:`.training` trains one network, a with/without-dropout pair or many at once,
 :mod:`.sweeps` runs the experiments over keep probability and data-set size,
 and :mod:`.engine` is the fast stacked engine that :mod:`.training` runs on.

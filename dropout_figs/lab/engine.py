@@ -1,9 +1,11 @@
 """The fast engine: M same-shaped MLPs trained in lock-step on flat buffers.
 
-The maths is :mod:`dropout_figs.lab.mlp`; this module runs the same maths (the
-tests check the gradients agree) on a stack of M same-shaped models in
-lock-step. For the small networks of the presets the time goes into Python's
-per-call overhead, not arithmetic, so:
+The maths is the teaching core's (:mod:`.mlp` for the network, :mod:`.loop`
+for the masks, the optimisers and the training loop); this module runs it on
+a stack of M same-shaped models at once, and the tests check that it gives
+the numbers of :func:`.loop.train_loop` (same streams, same masks) to ~1e-10.
+For the small networks of the presets the time goes into Python's per-call
+overhead, not arithmetic, so:
 
 * the weights of all M models sit in one ``(M, P)`` buffer (as do the
   gradients and the optimiser's state), so an Adam step is a dozen ufunc calls
@@ -12,23 +14,19 @@ per-call overhead, not arithmetic, so:
   column of ones, so one batched ``np.matmul(..., out=...)`` is the affine map
   and one more gives ``[dW; db]``;
 * activations are preallocated once per batch size;
-* masks are drawn once per epoch as uint16 integers (one mask per example)
-  and thresholded into factors ``mask / keep_prob``; ReLU and mask fold into
-  one factor that the backward pass reuses;
-* BLAS runs one thread per training thread; :func:`train_many` splits big
-  stacks over two threads (NumPy releases the GIL inside its loops), or, with
-  ``processes=True``, deals a big job's stacks to two processes (at these
-  sizes threads spend much of their time queueing for the GIL; processes
-  do not: the site's 45-model keep-probability sweep runs about 1.5x faster
-  on two cores than on one, the moons preset's 1.7x).
-
-At width 128 and up the matrix products dominate (they run near the core's
-peak already), so stacking helps less there; the threads still do.
+* masks are drawn once per epoch as uint16 integers (one mask per example,
+  laid out as :func:`.loop.epoch_masks` draws them) and thresholded into
+  factors ``mask / keep_prob``; ReLU and mask fold into one factor that the
+  backward pass reuses; softmax cross-entropy is fused into a few ``out=``
+  calls (tested equal to :func:`.mlp.softmax_xent_forward`);
+* BLAS runs one thread per training thread (small matrices gain nothing from
+  more); :func:`.training.train_many` splits big stacks over threads, or deals
+  a big job's stacks to processes. ``scripts/bench_train.py`` measures all this.
 
 Reproducibility: every model draws from its own three streams spawned from
 its generator (initial weights, batch order, masks), so a model gives the same
 result (to floating-point rounding, in practice bit for bit) whether trained
-alone by :func:`train` or inside a stack by :func:`train_many`.
+alone by :func:`.training.train` or inside a stack by :func:`.training.train_many`.
 """
 
 from __future__ import annotations
@@ -46,19 +44,17 @@ import time
 import numpy as np
 
 from .config import HISTORY_KEYS, TrainResult
+from .loop import ADAM_BETA1 as _BETA1
+from .loop import ADAM_BETA2 as _BETA2
+from .loop import ADAM_EPS as _EPS
+from .loop import MASK_LEVELS, keep_threshold, mask_columns
 
-# Adam's constants, as in Kingma and Ba (2015) and PyTorch's defaults.
-_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
-# Masks come from 16-bit integers: a unit is kept when its integer is below
-# round(keep_prob * 2**16), so the keep probability is exact to 1 / 65536.
-_MASK_LEVELS = 1 << 16
-# At most this many parameters (all models together) in one stack of train_many
-# (measured: width 128 is best around 4-8 models per stack, width 32-64 around 8-30).
+# At most this many parameters (all models together) in one stack of train_many:
+# past about 1 MB per flat buffer a stack falls out of cache (see bench_train.py).
 _STACK_ELEMENTS = 1 << 17
 # A stack is split over threads only if each part has about this many activations
 # per layer and step (smaller arrays leave the threads queueing for the GIL).
 _THREAD_ELEMENTS = 1 << 15
-# train_many hands part of its stacks to worker processes (no GIL to share) when
 
 
 # =========================================================================== the engine
@@ -193,8 +189,8 @@ class _Stack:
             thr = np.empty((M, 1, c), dtype=np.uint16)
             scale = np.empty((M, 1, c))
             for m in range(M):
-                thr[m, 0, :n_in] = _threshold(ikp[m])
-                thr[m, 0, n_in:] = _threshold(kp[m])
+                thr[m, 0, :n_in] = keep_threshold(ikp[m])
+                thr[m, 0, n_in:] = keep_threshold(kp[m])
                 scale[m, 0, :n_in] = 1.0 / ikp[m] if inverted[m] else 1.0
                 scale[m, 0, n_in:] = 1.0 / kp[m] if inverted[m] else 1.0
             self.mask_threshold, self.mask_scale = thr, scale
@@ -213,13 +209,13 @@ class _Stack:
 
     def _draw_epoch(self):
         """Batch order and masks for one epoch, model by model (each its own streams)."""
-        n, n_in = self.n_train, self.sizes[0]
+        n = self.n_train
         for m in range(self.M):
             self.order[m] = self.order_rngs[m].permutation(n)
             if not self.need_masks:
                 continue
-            lo = 0 if self.input_dropout[m] else n_in
-            hi = self.n_mask_cols if self.hidden_dropout[m] else n_in
+            c = self.configs[m]
+            lo, hi = mask_columns(self.sizes, c.keep_prob, c.input_keep_prob)
             if hi > lo:
                 self.bits[m, :, lo:hi] = _uint16_bits(self.mask_rngs[m], (n, hi - lo))
         self.order += self.row_offset
@@ -451,8 +447,7 @@ def _uint16_bits(rng, shape):
     draws (low half first): so when no half-used 32-bit draw is pending and
     the count is a multiple of 4, the result is the raw 64-bit outputs read as
     little-endian uint16, and the generator ends in the same state. This skips
-    NumPy's per-number buffering loop (about 8 ns a number; the masks were
-    ~12% of a stacked sweep). Anything else takes the ordinary call.
+    NumPy's per-number buffering loop. Anything else takes the ordinary call.
     """
     count = math.prod(shape)
     bitgen = rng.bit_generator
@@ -463,12 +458,7 @@ def _uint16_bits(rng, shape):
         and not bitgen.state["has_uint32"]
     ):
         return bitgen.random_raw(count // 4).view(np.uint16).reshape(shape)
-    return rng.integers(0, _MASK_LEVELS, size=shape, dtype=np.uint16)
-
-
-def _threshold(keep_prob: float) -> int:
-    """uint16 t with P(bits <= t) = (t + 1) / 65536 closest to keep_prob."""
-    return min(max(round(keep_prob * _MASK_LEVELS) - 1, 0), _MASK_LEVELS - 1)
+    return rng.integers(0, MASK_LEVELS, size=shape, dtype=np.uint16)
 
 
 # =========================================================================== plumbing: BLAS threads

@@ -1,16 +1,18 @@
 """A small multilayer perceptron with dropout, in plain NumPy, with hand-written backprop.
 
-This is the teaching core: read it top to bottom. Each building block has its
+This is the teaching core: read it top to bottom, then :mod:`.loop` (the
+masks, SGD and Adam steps and the training loop). Each building block has its
 forward pass and its backward pass (the local gradient) side by side, as in
-micrograd. The training lab (:mod:`dropout_figs.lab`) runs the same maths on
-many models at once with preallocated buffers; its tests check it against the
-functions here.
+micrograd, and :func:`loss_and_grads` shows the whole forward and backward
+pass. The fast engine (:mod:`.engine`) runs the same maths on many models at
+once; its tests check it gives the same numbers.
 
 The network::
 
     h_0 = x * input_mask / input_keep_prob            (optional input dropout)
     z_l = h_{l-1} W_l + b_l                            (affine)
-    h_l = relu(z_l) * mask_l / keep_prob               (inverted dropout, hidden layers)
+    a_l = relu(z_l)                                    (ReLU)
+    h_l = a_l * mask_l / keep_prob                     (inverted dropout, hidden layers)
     logits = h_L W_out + b_out                         (no dropout on the output)
     loss = mean over examples of -log softmax(logits)[y]
 
@@ -41,14 +43,18 @@ from .._validate import DropoutFigsError, check_count, check_probability
 __all__ = [
     "affine_backward",
     "affine_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "dropout_scale",
     "forward",
     "hidden_activations",
     "init_params",
     "loss_and_grads",
     "mc_predict_proba",
+    "mean_log_loss",
     "predict_proba",
-    "relu_dropout_backward",
-    "relu_dropout_forward",
+    "relu_backward",
+    "relu_forward",
     "sample_masks",
     "softmax",
     "softmax_xent_backward",
@@ -105,27 +111,48 @@ def affine_backward(dz, h, W):
     return dz @ W.T, h.T @ dz, dz.sum(axis=0)
 
 
-# ---- ReLU followed by dropout, folded into one factor ------------------------------------
-def relu_dropout_forward(z, mask=None, scale=1.0):
-    """``a = relu(z) * mask * scale``, returned with the factor ``a / z``.
+# ---- ReLU: a = max(z, 0) -------------------------------------------------------------------
+def relu_forward(z):
+    """``a = max(z, 0)`` elementwise."""
+    return np.maximum(z, 0.0)
 
-    The factor is ``[z > 0] * mask * scale`` (``scale = 1 / keep_prob`` for
-    inverted dropout, 1 for the classic scheme); ``mask=None`` keeps every unit.
-    Keeping the factor is all the backward pass needs.
+
+def relu_backward(da, z):
+    """The slope of ReLU is 1 where z > 0 and 0 elsewhere: dL/dz = dL/da * [z > 0]."""
+    return da * (z > 0)
+
+
+# ---- dropout: a = h * mask * scale ---------------------------------------------------------
+def _check_scheme(scheme):
+    if scheme not in SCHEMES:
+        raise DropoutFigsError(f"scheme must be 'inverted' or 'classic'; got {scheme!r}")
+
+
+def dropout_scale(keep_prob, scheme="inverted"):
+    """The factor on kept units in training: ``1 / keep_prob`` (inverted) or 1 (classic)."""
+    _check_scheme(scheme)
+    return 1.0 / keep_prob if scheme == "inverted" else 1.0
+
+
+def dropout_forward(h, mask, *, keep_prob, scheme="inverted"):
+    """``a = h * mask * scale``: dropped units (mask False) become 0, kept ones are scaled.
+
+    ``mask=None`` keeps every unit unscaled (eval mode). The mask itself is
+    what the backward pass needs, so the caller keeps it.
     """
-    factor = (z > 0).astype(z.dtype)
-    if mask is not None:
-        factor *= mask
-        factor *= scale
-    return z * factor, factor
+    if mask is None:
+        return h
+    return h * mask * dropout_scale(keep_prob, scheme)
 
 
-def relu_dropout_backward(da, factor):
-    """a = z * factor with factor constant almost everywhere, so dL/dz = dL/da * factor."""
-    return da * factor
+def dropout_backward(da, mask, *, keep_prob, scheme="inverted"):
+    """a = h * mask * scale is linear in h: dL/dh = dL/da * mask * scale."""
+    if mask is None:
+        return da
+    return da * mask * dropout_scale(keep_prob, scheme)
 
 
-# ---- softmax cross-entropy ---------------------------------------------------------------
+# ---- softmax cross-entropy -------------------------------------------------------------
 def softmax(logits):
     """Row-wise softmax, shifted by the row maximum so ``exp`` cannot overflow."""
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -135,8 +162,9 @@ def softmax(logits):
 def softmax_xent_forward(logits, y):
     """Mean cross-entropy of ``softmax(logits)`` against integer labels ``y``.
 
-    Returns ``(loss, probs)``; the loss is computed with log-sum-exp so that it
-    stays finite for confident wrong predictions.
+    Returns ``(loss, probs)``. This is the package's one softmax cross-entropy
+    (the engine's fused version is tested equal to it). The loss is computed
+    with log-sum-exp, so it stays finite for confident wrong predictions.
     """
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=1))
@@ -153,20 +181,22 @@ def softmax_xent_backward(probs, y):
     return d / n
 
 
+def mean_log_loss(probs, y):
+    """Mean ``-log probs[y]`` of probabilities that are not one softmax (e.g. an MC average).
+
+    A probability that underflowed to 0 counts as 1e-300 (a loss of about
+    691), so the mean stays finite.
+    """
+    picked = probs[np.arange(len(y)), y]
+    return float(-np.mean(np.log(np.maximum(picked, 1e-300))))
+
+
 # =========================================================================== the network
-def _scales(scheme, keep_prob, input_keep_prob):
-    if scheme not in SCHEMES:
-        raise DropoutFigsError(f"scheme must be 'inverted' or 'classic'; got {scheme!r}")
-    keep_prob = check_probability(keep_prob, "keep_prob")
-    input_keep_prob = check_probability(input_keep_prob, "input_keep_prob")
-    if scheme == "classic":
-        return 1.0, 1.0
-    return 1.0 / keep_prob, 1.0 / input_keep_prob
-
-
-def _check_masks(params, x, keep_masks, input_mask):
-    n = len(x)
-    n_hidden = len(params) - 1
+def _check(params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme):
+    check_probability(keep_prob, "keep_prob")
+    check_probability(input_keep_prob, "input_keep_prob")
+    _check_scheme(scheme)
+    n, n_hidden = len(x), len(params) - 1
     if keep_masks is not None:
         if len(keep_masks) != n_hidden:
             raise DropoutFigsError(
@@ -183,25 +213,6 @@ def _check_masks(params, x, keep_masks, input_mask):
         raise DropoutFigsError(
             f"input_mask must have the shape of x, {np.shape(x)}; got {np.shape(input_mask)}"
         )
-
-
-def _forward_cache(params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme):
-    """Forward pass keeping what backprop needs: the layer inputs and the factors."""
-    _check_masks(params, x, keep_masks, input_mask)
-    scale, input_scale = _scales(scheme, keep_prob, input_keep_prob)
-    h = np.asarray(x, dtype=np.float64)
-    if input_mask is not None:
-        h = h * input_mask * input_scale
-    inputs, factors = [], []
-    for i, (W, b) in enumerate(params[:-1]):
-        inputs.append(h)
-        z = affine_forward(h, W, b)
-        mask = None if keep_masks is None else keep_masks[i]
-        h, factor = relu_dropout_forward(z, mask, scale)
-        factors.append(factor)
-    inputs.append(h)
-    W, b = params[-1]
-    return affine_forward(h, W, b), inputs, factors
 
 
 def forward(
@@ -236,10 +247,15 @@ def forward(
     ndarray of shape (n, n_classes)
         Dropout is never applied to the output layer.
     """
-    logits, _, _ = _forward_cache(
-        params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme
-    )
-    return logits
+    _check(params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme)
+    masks = keep_masks if keep_masks is not None else [None] * (len(params) - 1)
+    h = np.asarray(x, dtype=np.float64)
+    h = dropout_forward(h, input_mask, keep_prob=input_keep_prob, scheme=scheme)
+    for (W, b), mask in zip(params[:-1], masks, strict=True):
+        h = dropout_forward(
+            relu_forward(affine_forward(h, W, b)), mask, keep_prob=keep_prob, scheme=scheme
+        )
+    return affine_forward(h, *params[-1])
 
 
 def loss_and_grads(
@@ -274,23 +290,35 @@ def loss_and_grads(
     Notes
     -----
     With the masks fixed, the network is a fixed piecewise-linear function, so
-    the gradient is exact (a finite-difference check agrees to ~1e-8). Walking
-    backward from the loss: dlogits = (softmax - one_hot) / n, then for each
-    layer dz = dh * factor and ``affine_backward`` gives dh, dW and db.
+    the gradient is exact (a finite-difference check agrees to ~1e-8).
     """
+    _check(params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme)
     y = np.asarray(y)
-    logits, inputs, factors = _forward_cache(
-        params, x, keep_masks, keep_prob, input_mask, input_keep_prob, scheme
+    masks = keep_masks if keep_masks is not None else [None] * (len(params) - 1)
+    drop = {"keep_prob": keep_prob, "scheme": scheme}
+
+    # forward, keeping what the backward pass needs: each layer's input h and its z
+    h = dropout_forward(
+        np.asarray(x, dtype=np.float64), input_mask, keep_prob=input_keep_prob, scheme=scheme
     )
+    hs, zs = [], []
+    for (W, b), mask in zip(params[:-1], masks, strict=True):
+        hs.append(h)
+        z = affine_forward(h, W, b)
+        zs.append(z)
+        h = dropout_forward(relu_forward(z), mask, **drop)
+    hs.append(h)
+    logits = affine_forward(h, *params[-1])
     loss, probs = softmax_xent_forward(logits, y)
+
+    # backward, from the loss to the first layer
     dz = softmax_xent_backward(probs, y)
     grads = []
     for i in range(len(params) - 1, -1, -1):
-        W, _ = params[i]
-        dh, dW, db = affine_backward(dz, inputs[i], W)
+        dh, dW, db = affine_backward(dz, hs[i], params[i][0])
         grads.append((dW, db))
         if i > 0:
-            dz = relu_dropout_backward(dh, factors[i - 1])
+            dz = relu_backward(dropout_backward(dh, masks[i - 1], **drop), zs[i - 1])
     return loss, grads[::-1]
 
 

@@ -18,10 +18,9 @@ from .engine import _STACK_ELEMENTS, _THREAD_ELEMENTS, _Stack
 
 __all__ = ["compare", "train", "train_many"]
 
-# the whole job is at least this much work, in units of models x epochs x
-# parameters x (3 x training + evaluation examples): about 0.4-0.7 s on one core
-# (measured 1.6e9-2.8e9 units/s), against ~0.1 s to start a worker from the
-# fork server (~0.25 s the first time).
+# Worker processes pay only for a job of at least this much work, in units of
+# models x epochs x parameters x (3 x training + evaluation examples): starting
+# a worker from the fork server costs a fraction of a second.
 _PROCESS_WORK = 1e9
 
 
@@ -284,8 +283,8 @@ def train_many(
         Use ``jobs`` processes instead of threads for a big job (about half a
         second of work or more; smaller ones stay in threads): the stacks are
         dealt into ``jobs`` equal shares, one trained here and the others in
-        worker processes from a fork server (2 cores: about 1.4-1.7x faster
-        than one, where threads give 1.2x at these sizes). As with any use of
+        worker processes from a fork server (threads queue for the GIL at
+        these sizes; processes do not). As with any use of
         :mod:`multiprocessing`, the calling script must guard its top level
         with ``if __name__ == "__main__":`` (the workers import it).
 
@@ -346,7 +345,7 @@ def train_many(
     # fall out of cache, and a stack gets slower per model than a lone one.
     # So: at most _STACK_ELEMENTS parameters per stack, at least one per thread.
     # A big job goes to processes instead: at these sizes two threads queue for
-    # the GIL (measured 1.2x at 1.4x the CPU time), two processes do not.
+    # the GIL, two processes do not.
     work = sum(_group_work(entries) for entries in groups.values())
     processes = processes and jobs > 1 and work >= _PROCESS_WORK
     chunks, big_chunks = [], 0
