@@ -19,6 +19,7 @@ __all__ = [
     "check_count",
     "check_finite",
     "check_probability",
+    "drop_name",
     "resolve_keep_prob",
 ]
 
@@ -110,33 +111,46 @@ def check_count(value: Any, name: str = "n_units", *, low: int = 1, high: int | 
     return n
 
 
+def drop_name(prob_name: str) -> str:
+    """The drop-rate spelling of a keep-probability name (``input_keep_prob`` ->
+    ``input_drop_rate``): the one naming rule, used by the catalogue and the CLI."""
+    return prob_name.replace("keep_prob", "drop_rate")
+
+
 def resolve_keep_prob(
-    keep_prob: Any = None, drop_rate: Any = None, *, default: float | None = None
+    keep_prob: Any = None,
+    drop_rate: Any = None,
+    *,
+    default: float | None = None,
+    name: str = "keep_prob",
 ):
     """Return the keep probability from exactly one of ``keep_prob`` or ``drop_rate``.
 
     ``keep_prob`` is the probability a unit is kept (the paper's p), in (0, 1];
     ``drop_rate`` is the probability it is zeroed (PyTorch's ``p``, Keras'
-    ``rate``), in [0, 1). With neither, ``default`` is used if given.
+    ``rate``), in [0, 1). With neither, ``default`` is used if given. ``name``
+    is the keep probability's name in messages (``input_keep_prob``); the drop
+    rate's is :func:`drop_name` of it.
     """
+    drop = drop_name(name)
     if keep_prob is not None and drop_rate is not None:
         raise DropoutFigsError(
-            f"give keep_prob or drop_rate, not both (got keep_prob={_fmt(keep_prob)}, "
-            f"drop_rate={_fmt(drop_rate)})"
+            f"give {name} or {drop}, not both (got {name}={_fmt(keep_prob)}, "
+            f"{drop}={_fmt(drop_rate)})"
         )
     if drop_rate is not None:
-        r = _as_float(drop_rate, "drop_rate")
+        r = _as_float(drop_rate, drop)
         if not 0.0 <= r < 1.0:
             raise DropoutFigsError(
-                "drop_rate must be in [0, 1) (the probability a unit is dropped; 0 means no "
+                f"{drop} must be in [0, 1) (the probability a unit is dropped; 0 means no "
                 f"dropout); got {r:g}"
             )
         return 1.0 - r
     if keep_prob is None:
         if default is None:
-            raise DropoutFigsError("give keep_prob (or drop_rate = 1 - keep_prob)")
+            raise DropoutFigsError(f"give {name} (or {drop} = 1 - {name})")
         keep_prob = default
-    return check_probability(keep_prob, "keep_prob")
+    return check_probability(keep_prob, name)
 
 
 def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:

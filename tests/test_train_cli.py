@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dropout_figs.cli import main
-from dropout_figs.cli.train import _Bar
+from dropout_figs.cli._progress import Progress
 
 KEYS = {"train_loss", "val_loss", "train_acc", "val_acc", "gap", "epochs", "seconds"}
 FAST = ["--layers", "1", "--width", "8", "--epochs", "3", "--n-samples", "40"]
@@ -48,6 +48,20 @@ def test_keep_prob_equals_drop_rate(capsys):
     a = json.loads(run(capsys, "--keep-prob", "0.75", "--json", *FAST)[1])
     b = json.loads(run(capsys, "--drop-rate", "0.25", "--json", *FAST)[1])
     assert a["val_loss"] == b["val_loss"]
+    c = json.loads(run(capsys, "--input-keep-prob", "0.75", "--json", *FAST)[1])
+    d = json.loads(run(capsys, "--input-drop-rate", "0.25", "--json", *FAST)[1])
+    assert c["val_loss"] == d["val_loss"] != a["val_loss"]
+
+
+def test_the_cli_does_not_repeat_the_configs_bounds():
+    # flags are validated where the config and the data set are: no bound checks here
+    import inspect
+
+    from dropout_figs.cli import train
+
+    source = inspect.getsource(train)
+    assert "check_finite" not in source
+    assert "DATASETS" not in source
 
 
 def test_compare_json_and_table(capsys):
@@ -81,14 +95,19 @@ def test_table_output(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--layers", "x"], "--layers must be a whole number; got 'x'"),
+        (["--layers", "x"], "hidden_layers must be a whole number; got 'x'"),
+        (["--width", "0"], "width must be a whole number from 1 to 4,096; got 0"),
+        (["--input-drop-rate", "1"], "input_drop_rate must be in [0, 1)"),
+        (["--input-keep-prob", "0.5", "--input-drop-rate", "0.5"], "not allowed with"),
         (["--drop-rate", "1.5"], "drop_rate must be in [0, 1)"),
         (["--keep-prob", "0.5", "--drop-rate", "0.5"], "not allowed with"),
         (["--preset", "nope"], "preset must be one of"),
-        (["--dataset", "donut"], "--dataset must be one of"),
-        (["--optimizer", "rmsprop"], "--optimizer must be adam or sgd"),
-        (["--lr", "-1"], "--lr must be"),
-        (["--n-samples", "2"], "--n-samples"),
+        (["--dataset", "donut"], "dataset must be one of"),
+        (["--optimizer", "rmsprop"], "optimizer must be 'adam' or 'sgd'"),
+        (["--scheme", "paper"], "scheme must be 'inverted' or 'classic'"),
+        (["--lr", "-1"], "lr must be a finite number in (0, 10]; got -1"),
+        (["--n-samples", "2"], "n_samples must be a whole number"),
+        (["--noise", "nan"], "noise must be"),
         (["--compare", "--drop-rate", "0"], "--compare needs dropout"),
         (["--bogus"], "unrecognized arguments"),
     ],
@@ -103,23 +122,57 @@ def test_bad_input_is_one_line_and_status_2(capsys, argv, message):
 
 
 def test_output_figure(capsys, tmp_path):
-    from dropout_figs.figures import figure_names
-
     target = tmp_path / "curves.png"
     argv = ["--preset", "blobs", "--drop-rate", "0.2", *FAST, "-o", str(target)]
     status, _, err = run(capsys, *argv)
-    if "loss-curves" not in figure_names():
-        assert status == 2
-        assert "figure not available" in err
-        return
     assert status == 0
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     status, _, err = run(capsys, *argv[:-1], str(tmp_path / "curves.gif"))
     assert status == 2
-    assert "loss-curves" in err
+    assert ".png, .svg, .pdf; got '.gif'" in err
     status, _, err = run(capsys, *argv[:-1], str(tmp_path / "missing" / "c.png"))
     assert status == 2
     assert "does not exist" in err
+
+
+@pytest.mark.parametrize("compare", [False, True])
+def test_output_figure_draws_the_run_it_printed(capsys, tmp_path, monkeypatch, compare):
+    """The picture's numbers are the printed JSON's, for non-default flags of every kind."""
+    from dropout_figs.figures import runs
+
+    drawn = []
+    original = runs.draw_training_runs
+    monkeypatch.setattr(
+        runs, "draw_training_runs", lambda *a, **k: drawn.append(original(*a, **k)) or drawn[-1]
+    )
+    argv = [
+        "--dataset", "circles", "--lr", "0.02", "--width", "9", "--layers", "2", "--noise", "0.3",
+        "--epochs", "4", "--n-samples", "50", "--optimizer", "sgd", "--momentum", "0.5",
+        "--batch-size", "10", "--drop-rate", "0.3", "--seed", "5", "--json",
+    ]  # fmt: skip
+    if compare:
+        argv.append("--compare")
+    status, out, _ = run(capsys, *argv, "-o", str(tmp_path / "run.svg"))
+    assert status == 0
+    printed = json.loads(out)
+    printed = printed if compare else {"final": printed}
+    (drawing,) = drawn
+    assert drawing.data["dataset"] == "circles"
+    assert drawing.data["noise"] == 0.3
+    assert set(drawing.data["runs"]) == set(printed)
+    for key, metrics in printed.items():
+        run_data = drawing.data["runs"][key]
+        for name, value in metrics.items():
+            if name != "seconds":
+                assert run_data[name] == value, (key, name)
+        assert run_data["config"]["lr"] == 0.02
+        assert run_data["config"]["width"] == 9
+        assert run_data["config"]["hidden_layers"] == 2
+        assert run_data["config"]["optimizer"] == "sgd"
+        assert f"validation loss {metrics['val_loss']:.4f}" in drawing.alt
+    assert "lr 0.02" in drawing.alt
+    assert "2-9-9-2" in drawing.alt
+    assert (tmp_path / "run.svg").read_bytes().lstrip().startswith(b"<?xml")
 
 
 def test_progress_bar_only_on_a_terminal():
@@ -129,7 +182,7 @@ def test_progress_bar_only_on_a_terminal():
 
     tty, pipe = Tty(), io.StringIO()
     for stream in (tty, pipe):
-        bar = _Bar("training", stream)
+        bar = Progress("training", unit="epoch", stream=stream)
         for epoch in range(1, 5):
             bar(epoch, 4)
     assert "epoch 4/4" in tty.getvalue()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from .._validate import DropoutFigsError, check_count, check_finite, resolve_keep_prob
+from ._progress import Progress
 
 PROG = "dropout-figs"
 
@@ -76,10 +77,12 @@ def _cmd_list(args) -> int:
 
 # --------------------------------------------------------------------------- render
 def _figure_parser(spec) -> _Parser:
+    from .._validate import drop_name
+
     parser = _Parser(prog=f"{PROG} render {spec.name}", add_help=False, allow_abbrev=False)
     for p in spec.params:
         if p.kind == "prob":
-            drop = p.name.replace("keep_prob", "drop_rate")
+            drop = drop_name(p.name)
             parser.add_argument(*p.flags, dest=p.name, default=None)
             parser.add_argument("--" + drop.replace("_", "-"), dest=drop, default=None)
         else:
@@ -149,24 +152,14 @@ def _cmd_numbers(args) -> int:
 
 
 # --------------------------------------------------------------------------- build
-class _Progress:
-    """A one-line progress bar on a terminal; silent otherwise."""
+def _build_progress():
+    """The progress bar for ``build``: the count and the figure being drawn."""
+    bar = Progress()
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def report(done, total, request):
+        bar(done, total, f"{request.name if request is not None else 'cached':<28}")
 
-    def __call__(self, done, total, request):
-        if not self.tty:
-            return
-        width = 28
-        filled = int(width * done / max(total, 1))
-        name = request.name if request is not None else "cached"
-        bar = "#" * filled + "." * (width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total} {name:<28}")
-        if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
+    return report
 
 
 def build_figures(
@@ -288,7 +281,7 @@ def _cmd_build(args) -> int:
         formats=formats,
         jobs=args.jobs,
         cache_dir=args.cache,
-        progress=_Progress(),
+        progress=_build_progress(),
     )
     if not args.quiet:
         print(f"{len(written)} files in {args.outdir}")

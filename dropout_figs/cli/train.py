@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import sys
 
-from .._validate import DropoutFigsError, as_rng, check_count, check_finite, resolve_keep_prob
+from .._validate import DropoutFigsError, as_rng, check_count, drop_name, resolve_keep_prob
+from ._progress import Progress
 
 __all__ = ["add_arguments", "run"]
 
-FIGURE = "loss-curves"
+FORMATS = ("png", "svg", "pdf")
 
 
 def add_arguments(parser) -> None:
@@ -41,25 +42,17 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--width", metavar="N", default=None, help="units per hidden layer (default 64)"
     )
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--drop-rate",
-        metavar="R",
-        default=None,
-        help="probability a hidden unit is dropped, in [0, 1)",
-    )
-    group.add_argument(
-        "--keep-prob",
-        metavar="Q",
-        default=None,
-        help="probability a hidden unit is kept, in (0, 1]",
-    )
-    parser.add_argument(
-        "--input-drop-rate",
-        metavar="R",
-        default=None,
-        help="probability an input is dropped (default 0)",
-    )
+    for prob, what in (("keep_prob", "a hidden unit"), ("input_keep_prob", "an input")):
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument(
+            _flag(prob), metavar="Q", default=None, help=f"probability {what} is kept, in (0, 1]"
+        )
+        group.add_argument(
+            _flag(drop_name(prob)),
+            metavar="R",
+            default=None,
+            help=f"probability {what} is dropped, in [0, 1)",
+        )
     parser.add_argument("--epochs", metavar="N", default=None, help="training epochs (default 150)")
     parser.add_argument(
         "--batch-size", metavar="N", default=None, help="mini-batch size (default 32)"
@@ -100,8 +93,8 @@ def add_arguments(parser) -> None:
         "--output",
         metavar="PATH",
         default=None,
-        help=f"also write the {FIGURE} figure (.png/.svg/.pdf) for this preset, keep "
-        "probability, epochs and width",
+        help="also draw the run(s) just trained, loss curves and decision boundaries "
+        "(.png/.svg/.pdf)",
     )
     from ..lab import PRESETS
 
@@ -109,10 +102,32 @@ def add_arguments(parser) -> None:
 
 
 # --------------------------------------------------------------------------- setup
+# TrainConfig field (or make_dataset argument) <- command-line flag, for the flags
+# whose value is passed on as typed: TrainConfig and make_dataset validate them,
+# and their errors name the field and the value.
+_CONFIG_FLAGS = {
+    "hidden_layers": "layers",
+    "width": "width",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "optimizer": "optimizer",
+    "lr": "lr",
+    "momentum": "momentum",
+    "l2": "l2",
+    "max_norm": "max_norm",
+    "scheme": "scheme",
+}
+_DATA_FLAGS = ("n_samples", "noise", "val_fraction")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def _setup(args):
-    """The data set, the training configuration and the seed from the parsed flags."""
+    """The data set, the training configuration and the training stream from the flags."""
     from ..lab import TrainConfig, get_preset
-    from ..lab.data import DATASETS, make_dataset
+    from ..lab.data import make_dataset
 
     if args.preset is not None:
         preset = get_preset(args.preset)
@@ -120,53 +135,17 @@ def _setup(args):
     else:
         dataset, data_kwargs, config = "moons", {}, TrainConfig()
     if args.dataset is not None:
-        if args.dataset not in DATASETS:
-            raise DropoutFigsError(
-                f"--dataset must be one of {', '.join(DATASETS)}; got {args.dataset!r}"
-            )
         dataset = args.dataset
-    if args.n_samples is not None:
-        data_kwargs["n_samples"] = check_count(args.n_samples, "--n-samples", low=4)
-    if args.noise is not None:
-        data_kwargs["noise"] = check_finite(args.noise, "--noise", low=0.0, high=10.0)
-    if args.val_fraction is not None:
-        data_kwargs["val_fraction"] = check_finite(
-            args.val_fraction, "--val-fraction", low=0.0, high=1.0, low_open=True, high_open=True
-        )
-
-    changes = {}
-    if args.layers is not None:
-        changes["hidden_layers"] = check_count(args.layers, "--layers", low=0, high=16)
-    if args.width is not None:
-        changes["width"] = check_count(args.width, "--width", low=1, high=4096)
-    if args.keep_prob is not None or args.drop_rate is not None:
-        changes["keep_prob"] = resolve_keep_prob(args.keep_prob, args.drop_rate)
-    if args.input_drop_rate is not None:
-        changes["input_keep_prob"] = resolve_keep_prob(drop_rate=args.input_drop_rate)
-    if args.epochs is not None:
-        changes["epochs"] = check_count(args.epochs, "--epochs", low=1, high=100_000)
-    if args.batch_size is not None:
-        changes["batch_size"] = check_count(args.batch_size, "--batch-size", low=1)
-    if args.optimizer is not None:
-        if args.optimizer not in ("adam", "sgd"):
-            raise DropoutFigsError(f"--optimizer must be adam or sgd; got {args.optimizer!r}")
-        changes["optimizer"] = args.optimizer
-    if args.lr is not None:
-        changes["lr"] = check_finite(args.lr, "--lr", low=0.0, high=10.0, low_open=True)
-    if args.momentum is not None:
-        changes["momentum"] = check_finite(
-            args.momentum, "--momentum", low=0.0, high=1.0, high_open=True
-        )
-    if args.l2 is not None:
-        changes["l2"] = check_finite(args.l2, "--l2", low=0.0, high=100.0)
-    if args.max_norm is not None:
-        changes["max_norm"] = check_finite(args.max_norm, "--max-norm", low=0.0, low_open=True)
-    if args.scheme is not None:
-        if args.scheme not in ("inverted", "classic"):
-            raise DropoutFigsError(f"--scheme must be inverted or classic; got {args.scheme!r}")
-        changes["scheme"] = args.scheme
+    data_kwargs.update({k: getattr(args, k) for k in _DATA_FLAGS if getattr(args, k) is not None})
+    changes = {
+        f: getattr(args, a) for f, a in _CONFIG_FLAGS.items() if getattr(args, a) is not None
+    }
+    for prob in ("keep_prob", "input_keep_prob"):
+        keep, drop = getattr(args, prob), getattr(args, drop_name(prob))
+        if keep is not None or drop is not None:
+            changes[prob] = resolve_keep_prob(keep, drop, name=prob)
     config = config.replace(**changes)
-    seed = check_count(args.seed, "--seed", low=0, high=2**63 - 1)
+    seed = check_count(args.seed, "seed", low=0, high=2**63 - 1)
     explicit_drop = args.keep_prob is not None or args.drop_rate is not None
     if args.compare and not config.uses_dropout and not explicit_drop:
         # e.g. --preset severe-overfitting --compare: compare with the usual drop rate
@@ -177,64 +156,33 @@ def _setup(args):
         )
     data_rng, train_rng = as_rng(seed, "--seed").spawn(2)
     data = make_dataset(dataset, rng=data_rng, **data_kwargs)
-    return data, config, seed, train_rng
+    return data, config, train_rng
 
 
 def _check_output(args):
-    """Validate -o before training, so a bad path fails fast."""
+    """Validate -o before training, so a bad path fails fast; return its format."""
     if args.output is None:
         return None
-    from ..figures import figure_names, get_figure
+    from types import SimpleNamespace
+
     from ..render import check_output_path
 
-    if FIGURE not in figure_names():
-        raise DropoutFigsError(f"figure not available: {FIGURE!r} is not in this catalogue")
-    spec = get_figure(FIGURE)
-    check_output_path(args.output, spec)
-    return spec
+    _, fmt = check_output_path(args.output, SimpleNamespace(name="train", formats=FORMATS))
+    return fmt
 
 
-def _write_figure(spec, args, config, data, seed):
-    from ..lab import PRESETS
-    from ..render import render
+def _write_figure(path, fmt, results, data):
+    """Draw the runs just trained (loss curves, boundaries) and write them atomically."""
+    from ..figures.runs import draw_training_runs
+    from ..render import encode, write_atomic
+    from ..style import style_context
 
-    wanted = {
-        "preset": args.preset if args.preset is not None else data.name,
-        "keep_prob": config.keep_prob,
-        "n_epochs": config.epochs,
-        "width": config.width,
-    }
-    if wanted["preset"] not in PRESETS:
-        raise DropoutFigsError(f"figure not available for data set {data.name!r}")
-    known = spec.param
-    params = {k: v for k, v in wanted.items() if k in known}
-    if "keep_prob" in params and params["keep_prob"] >= 1.0:
-        # the figure compares without and with dropout; it needs a drop rate above 0
-        params.pop("keep_prob")
-    render(FIGURE, args.output, seed=seed, **params)
+    with style_context():
+        drawing = draw_training_runs(results, data)
+        write_atomic(path, encode(drawing, fmt))
 
 
 # --------------------------------------------------------------------------- output
-class _Bar:
-    """``[#####.....] epoch 40/150`` on stderr, redrawn in place; only on a terminal."""
-
-    def __init__(self, label, stream=None):
-        self.stream = stream or sys.stderr
-        self.label = label
-        self.enabled = self.stream.isatty()
-
-    def __call__(self, epoch, n_epochs):
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * epoch // n_epochs
-        bar = "#" * filled + "." * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] epoch {epoch}/{n_epochs}")
-        if epoch == n_epochs:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _describe(config, data):
     sizes = "-".join(str(s) for s in config.layer_sizes(data.x_train.shape[1], data.n_classes))
     drop = (
@@ -309,10 +257,12 @@ def run(args) -> int:
     """Train as the parsed ``args`` say, print the result; return the exit status."""
     from ..lab import compare, train
 
-    data, config, seed, train_rng = _setup(args)
-    spec = _check_output(args)
+    data, config, train_rng = _setup(args)
+    fmt = _check_output(args)
     if args.compare:
-        results = compare(config, data, rng=train_rng, progress=_Bar("training both"))
+        results = compare(
+            config, data, rng=train_rng, progress=Progress("training both", unit="epoch")
+        )
         metrics = {k: r.metrics() for k, r in results.items()}
         if args.json:
             print(json.dumps(metrics))
@@ -330,7 +280,7 @@ def run(args) -> int:
             print()
             print(_explain(metrics["without_dropout"], metrics["with_dropout"], config))
     else:
-        result = train(config, data, rng=train_rng, progress=_Bar("training"))
+        result = train(config, data, rng=train_rng, progress=Progress("training", unit="epoch"))
         metrics = result.metrics()
         if args.json:
             print(json.dumps(metrics))
@@ -338,7 +288,7 @@ def run(args) -> int:
             print(_describe(config, data))
             print()
             print(_table({"final": metrics}))
-    if spec is not None:
-        _write_figure(spec, args, config, data, seed)
+    if fmt is not None:
+        _write_figure(args.output, fmt, results if args.compare else {"final": result}, data)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0

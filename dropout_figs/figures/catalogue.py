@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import DropoutFigsError, as_rng, check_count, check_finite, resolve_keep_prob
+from .._validate import (
+    DropoutFigsError,
+    as_rng,
+    check_count,
+    check_finite,
+    drop_name,
+    resolve_keep_prob,
+)
 
 __all__ = [
     "FORMATS",
@@ -279,7 +286,7 @@ class FigureSpec:
         for p in self.params:
             if k == p.name or k in p.aliases:
                 return p.name
-            if p.kind == "prob" and k == _drop_name(p.name):
+            if p.kind == "prob" and k == drop_name(p.name):
                 return k
         known = ", ".join(self.flag_names())
         raise DropoutFigsError(
@@ -291,7 +298,7 @@ class FigureSpec:
         for p in self.params:
             out.append("/".join(p.flags))
             if p.kind == "prob":
-                out[-1] += "/--" + _drop_name(p.name).replace("_", "-")
+                out[-1] += "/--" + drop_name(p.name).replace("_", "-")
         return out
 
     def resolve(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -309,7 +316,7 @@ class FigureSpec:
         out: dict[str, Any] = {}
         for p in self.params:
             if p.kind == "prob":
-                drop = _drop_name(p.name)
+                drop = drop_name(p.name)
                 if p.name in raw or drop in raw:
                     kp = raw.get(p.name)
                     dr = raw.get(drop)
@@ -352,10 +359,6 @@ def n_units_param(
     ``low`` and ``high`` are what the figure can draw.
     """
     return Param("n_units", "int", default, help, low=low, high=high, aliases=("n",))
-
-
-def _drop_name(prob_name: str) -> str:
-    return prob_name.replace("keep_prob", "drop_rate")
 
 
 def register(spec: FigureSpec) -> FigureSpec:
