@@ -574,3 +574,61 @@ def test_mask_bits_are_numpys_uint16_integers(bitgen):
             slow.integers(0, 1 << 32, size=3, dtype=np.uint32),
         )
         np.testing.assert_array_equal(fast.random(5), slow.random(5))
+
+
+# --------------------------------------------------------------------------- bounded work
+def test_cost_grows_with_epochs_models_and_size():
+    c = lab.TrainConfig(width=32, hidden_layers=2, epochs=10)
+    kw = {"n_inputs": 2, "n_classes": 2, "n_train": 100, "n_eval": 200}
+    one = lab.estimate_cost(c, **kw)
+    assert lab.estimate_cost(c.replace(epochs=20), **kw).units == 2 * one.units
+    assert lab.estimate_cost(c, **kw, n_models=3).units == 3 * one.units
+    assert lab.estimate_cost(c.replace(width=64), **kw).bytes > one.bytes
+    big = lab.estimate_cost(c.replace(width=4096, hidden_layers=16, epochs=1), **kw)
+    assert big.bytes > 2 * 2**30  # measured: 17.9 GB
+    assert big.seconds > 30
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"width": 4096, "hidden_layers": 16, "epochs": 1}, "lower width or hidden_layers"),
+        ({"epochs": 100_000}, "lower epochs to at most"),
+    ],
+)
+def test_too_big_a_run_is_refused_before_any_work(moons, monkeypatch, changes, message):
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the cost check")
+
+    monkeypatch.setattr(training.mlp, "init_params", no_work)
+    config = lab.TrainConfig(**changes)
+    for run in (lab.train, lab.compare):
+        with pytest.raises(DropoutFigsError, match=r"too big: about [\d,]+ s .*" + message):
+            run(config.replace(keep_prob=0.5), moons, rng=rng(0))
+
+
+def test_presets_are_under_the_cost_cap():
+    for preset in lab.PRESETS.values():
+        data = preset.make_data(rng=rng(0))
+        lab.check_cost(preset.config, data, n_models=2)
+
+
+def test_a_diverged_run_stops_at_once_and_says_so(moons):
+    config = lab.TrainConfig(optimizer="sgd", lr=10, epochs=50)
+    result = lab.train(config, moons, rng=rng(0))
+    e = result.diverged_epoch
+    assert e is not None
+    assert e < 50
+    assert all(len(v) == e for v in result.history.values())
+    assert not np.isfinite(result.history["train_loss"][-1])
+    assert np.isfinite(result.history["train_loss"][: e - 1]).all()
+    m = result.metrics()
+    assert m["diverged"] is True
+    assert m["diverged_epoch"] == e == m["epochs"]
+    pair = lab.compare(config.replace(keep_prob=0.5), moons, rng=rng(0))
+    assert {len(r.history["val_loss"]) for r in pair.values()} == {
+        min(r.diverged_epoch or 50 for r in pair.values())
+    }
+    healthy = lab.train(SMALL, moons, rng=rng(0))
+    assert healthy.diverged_epoch is None
+    assert "diverged" not in healthy.metrics()

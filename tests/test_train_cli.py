@@ -202,3 +202,39 @@ def test_the_explanation_never_claims_better_accuracy_when_it_fell():
     text = _explain(without, worse, config)
     assert "generalises better" not in text
     assert "82.5% -> 77.5%" in text
+
+
+def test_a_diverged_run_is_one_line_status_2_and_recorded_in_json(capsys, tmp_path):
+    target = tmp_path / "run.png"
+    argv = ["--lr", "10", "--optimizer", "sgd", "--width", "256", "--epochs", "50"]
+    argv += ["--json", "-o", str(target)]
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    m = json.loads(out)  # strict JSON: a non-finite loss is null
+    assert m["diverged"] is True
+    assert 1 <= m["diverged_epoch"] == m["epochs"] < 50
+    assert err.count("\n") == 1
+    assert f"diverged at epoch {m['diverged_epoch']} of 50" in err
+    assert "lower lr" in err
+    assert not target.exists()  # no picture of a diverged run
+    status, out, err = run(capsys, *argv[:-3])
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--width", "4096", "--layers", "16", "--epochs", "1"], "lower width or hidden_layers"),
+        (["--epochs", "100000"], "lower epochs to at most"),
+        (["--epochs", "100000", "--compare", "--drop-rate", "0.5"], "lower epochs to at most"),
+    ],
+)
+def test_too_big_a_run_is_refused_in_one_line(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "too big" in err
+    assert message in err

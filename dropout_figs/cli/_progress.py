@@ -22,6 +22,7 @@ class Progress:
         self.label = label
         self.unit = unit
         self.enabled = self.stream.isatty()
+        self.open = False  # a line drawn and not yet ended
 
     def __call__(self, done: int, total: int, note: str = "") -> None:
         if not self.enabled:
@@ -32,6 +33,14 @@ class Progress:
         count = f"{self.unit} {done}/{total}" if self.unit else f"{done}/{total}"
         # a note is padded by the caller, so a shorter one overwrites a longer one
         self.stream.write(f"\r{head}[{bar}] {count}" + (f" {note}" if note else ""))
-        if done == total:
+        self.open = done != total
+        if not self.open:
             self.stream.write("\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        """End the line of a bar that stopped early (a run that diverged)."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False

@@ -10,6 +10,7 @@ when stderr is a terminal.
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 from .._validate import DropoutFigsError, as_rng, check_count, drop_name, resolve_keep_prob
@@ -253,42 +254,51 @@ def _explain(without: dict, with_: dict, config) -> str:
 
 
 # --------------------------------------------------------------------------- run
+def _finite_or_null(metrics: dict) -> dict:
+    # JSON has no NaN or infinity: a diverged loss is written as null
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in metrics.items()
+    }
+
+
 def run(args) -> int:
-    """Train as the parsed ``args`` say, print the result; return the exit status."""
+    """Train as the parsed ``args`` say, print the result; return the exit status.
+
+    A run that diverges (a loss not finite) stops at once: its JSON (with
+    ``--json``) records ``"diverged": true`` and the epoch, no figure is written,
+    and a one-line error explains it (exit status 2).
+    """
     from ..lab import compare, train
 
     data, config, train_rng = _setup(args)
     fmt = _check_output(args)
+    bar = Progress("training both" if args.compare else "training", unit="epoch")
     if args.compare:
-        results = compare(
-            config, data, rng=train_rng, progress=Progress("training both", unit="epoch")
-        )
-        metrics = {k: r.metrics() for k, r in results.items()}
-        if args.json:
-            print(json.dumps(metrics))
-        else:
-            print(_describe(config, data))
-            print()
-            print(
-                _table(
-                    {
-                        "without dropout": metrics["without_dropout"],
-                        "with dropout": metrics["with_dropout"],
-                    }
-                )
-            )
-            print()
-            print(_explain(metrics["without_dropout"], metrics["with_dropout"], config))
+        results = compare(config, data, rng=train_rng, progress=bar)
     else:
-        result = train(config, data, rng=train_rng, progress=Progress("training", unit="epoch"))
-        metrics = result.metrics()
-        if args.json:
-            print(json.dumps(metrics))
-        else:
-            print(_describe(config, data))
+        results = {"final": train(config, data, rng=train_rng, progress=bar)}
+    bar.close()
+    metrics = {k: r.metrics() for k, r in results.items()}
+    diverged = [r.diverged_epoch for r in results.values() if r.diverged_epoch is not None]
+    if args.json:
+        out = {k: _finite_or_null(m) for k, m in metrics.items()}
+        print(json.dumps(out if args.compare else out["final"]))
+    elif not diverged:
+        print(_describe(config, data))
+        print()
+        if args.compare:
+            without, with_ = metrics["without_dropout"], metrics["with_dropout"]
+            print(_table({"without dropout": without, "with dropout": with_}))
             print()
-            print(_table({"final": metrics}))
+            print(_explain(without, with_, config))
+        else:
+            print(_table(metrics))
+    if diverged:
+        raise DropoutFigsError(
+            f"training diverged at epoch {min(diverged)} of {config.epochs} (the loss is no "
+            f"longer finite) and was stopped; lower lr (it was {config.lr:g})"
+        )
     if fmt is not None:
-        _write_figure(args.output, fmt, results if args.compare else {"final": result}, data)
+        _write_figure(args.output, fmt, results, data)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,18 +14,103 @@ from .mlp import SCHEMES
 
 __all__ = [
     "HISTORY_KEYS",
+    "MAX_TRAIN_BYTES",
+    "MAX_TRAIN_SECONDS",
     "OPTIMIZERS",
     "PRESETS",
     "SCHEMES",
     "Preset",
     "TrainConfig",
+    "TrainCost",
     "TrainResult",
+    "check_cost",
+    "estimate_cost",
     "get_preset",
     "preset_data",
 ]
 
 OPTIMIZERS = ("adam", "sgd")
 HISTORY_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc", "train_loss_dropout")
+
+
+# =========================================================================== cost
+#: Training work refused up front: more than about a minute or 2 GiB on the
+#: 2-core machine the lab is tuned for (one core trains, the other stays free).
+MAX_TRAIN_SECONDS = 60.0
+MAX_TRAIN_BYTES = 2 * 2**30
+# One core does about this many work units a second (models x epochs x parameters
+# x (3 x training + evaluation examples)); scripts/bench_train.py prints it. Small
+# networks cost Python's per-call overhead instead: about this much per step and epoch.
+_UNITS_PER_SECOND = 2e9
+_SECONDS_PER_STEP, _SECONDS_PER_EPOCH = 1.1e-4, 4e-4
+
+
+@dataclass(frozen=True)
+class TrainCost:
+    """What a training run will cost: work units, estimated seconds on one core, bytes."""
+
+    units: float
+    seconds: float
+    bytes: float
+
+
+def estimate_cost(
+    config, *, n_inputs: int, n_classes: int, n_train: int, n_eval: int, n_models: int = 1
+) -> TrainCost:
+    """Estimate the time and memory of training ``n_models`` networks of ``config``.
+
+    Time: every epoch costs about one multiply-add per parameter for each
+    training example's forward and backward passes (3x) and each evaluated
+    example (``n_eval``: training, validation and test points). Memory: the
+    engine's flat buffers (weights, gradients, optimiser state, copies: 8 per
+    parameter) and its activations (batch and evaluation, ~4 arrays a layer).
+    """
+    sizes = config.layer_sizes(n_inputs, n_classes)
+    n_params = sum((i + 1) * o for i, o in itertools.pairwise(sizes))
+    units = float(n_models) * config.epochs * n_params * (3 * n_train + n_eval)
+    batch = min(config.batch_size, n_train)
+    steps = -(-n_train // batch)
+    overhead = config.epochs * (steps * _SECONDS_PER_STEP + _SECONDS_PER_EPOCH)
+    activations = sum(sizes[1:]) * (4 * batch + 3 * n_eval) + sum(sizes) * n_train
+    return TrainCost(
+        units=units,
+        seconds=units / _UNITS_PER_SECOND + overhead,
+        bytes=8.0 * n_models * (8 * n_params + activations),
+    )
+
+
+def check_cost(config, data, *, n_models: int = 1) -> TrainCost:
+    """The cost of training on ``data``, or a DropoutFigsError if it is over the cap.
+
+    The message is one line: the estimate, the cap, and which parameter to lower.
+    """
+    n_eval = data.n_train + data.n_val + getattr(data, "n_test", 0)
+    cost = estimate_cost(
+        config,
+        n_inputs=data.x_train.shape[1],
+        n_classes=data.n_classes,
+        n_train=data.n_train,
+        n_eval=n_eval,
+        n_models=n_models,
+    )
+    if cost.seconds <= MAX_TRAIN_SECONDS and cost.bytes <= MAX_TRAIN_BYTES:
+        return cost
+    per_epoch = cost.seconds / config.epochs
+    if cost.bytes > MAX_TRAIN_BYTES or per_epoch > MAX_TRAIN_SECONDS:
+        fix = "lower width or hidden_layers (or n_samples)"
+    else:
+        fix = f"lower epochs to at most {int(MAX_TRAIN_SECONDS // per_epoch):,}"
+    size = (
+        f"{cost.bytes / 2**30:,.1f} GiB"
+        if cost.bytes >= 2**30
+        else f"{cost.bytes / 2**20:,.0f} MiB"
+    )
+    raise DropoutFigsError(
+        f"this training run is too big: about {cost.seconds:,.0f} s and {size} for "
+        f"{n_models} model(s) x {config.epochs:,} epoch(s) of {config.hidden_layers} hidden "
+        f"layer(s) of {config.width:,} units on {data.n_train:,} points, over the cap of about "
+        f"{MAX_TRAIN_SECONDS:.0f} s or {MAX_TRAIN_BYTES / 2**30:.0f} GiB; {fix}"
+    )
 
 
 # =========================================================================== configuration
@@ -140,6 +226,10 @@ class TrainResult:
         CPU time of the thread that trained it (for :func:`train_many`, the
         stack's, divided by the number of models in it), wherever it ran:
         summed over results, the CPU a sweep cost, worker processes included.
+    diverged_epoch : int or None
+        The first epoch after which a loss was not finite (the run diverged:
+        lower the learning rate), or None. ``train`` and ``compare`` stop there,
+        so the history ends with that epoch.
     """
 
     config: TrainConfig
@@ -150,17 +240,22 @@ class TrainResult:
     seconds: float = 0.0
     raw_params: list = field(default_factory=list)
     cpu_seconds: float = 0.0
+    diverged_epoch: int | None = None
 
     def metrics(self) -> dict:
         """Final-epoch numbers: train/val loss and accuracy, the gap, epochs, seconds.
 
         ``gap = val_loss - train_loss`` (eval mode); large and growing = overfitting.
+        A run that diverged also has ``diverged: True`` and ``diverged_epoch``.
         """
         h = self.history
         out = {k: float(h[k][-1]) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
         out["gap"] = out["val_loss"] - out["train_loss"]
         out["epochs"] = len(h["train_loss"])
         out["seconds"] = float(self.seconds)
+        if self.diverged_epoch is not None:
+            out["diverged"] = True
+            out["diverged_epoch"] = self.diverged_epoch
         return out
 
 

@@ -370,11 +370,14 @@ class _Stack:
         return out
 
     # ------------------------------------------------------------------ the loop
-    def run(self, snapshot_epochs=(), progress=None):
-        with _one_blas_thread():
-            return self._run(snapshot_epochs, progress)
+    def run(self, snapshot_epochs=(), progress=None, *, stop_on_divergence=False):
+        """Train every model; with ``stop_on_divergence``, stop after the first epoch
+        in which any model's loss is not finite (overflow is expected there, so
+        NumPy's overflow warnings are silenced; the finiteness check reports it)."""
+        with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+            return self._run(snapshot_epochs, progress, stop_on_divergence)
 
-    def _run(self, snapshot_epochs, progress):
+    def _run(self, snapshot_epochs, progress, stop_on_divergence):
         M, n, B, E = self.M, self.n_train, self.batch_size, self.epochs
         history = {k: np.empty((M, E)) for k in HISTORY_KEYS}
         snapshots = [{} for _ in range(M)]
@@ -383,6 +386,7 @@ class _Stack:
             for m in range(M):
                 snapshots[m][0] = self.params_of(m)
         batch_losses = np.empty((M, n, 1))
+        diverged = np.zeros(M, dtype=np.int64)  # epoch of divergence, 0 = none
         t0, cpu0 = time.perf_counter(), time.thread_time()
         for epoch in range(E):
             self._draw_epoch()
@@ -401,11 +405,17 @@ class _Stack:
             history["train_acc"][:, epoch] = ta
             history["val_loss"][:, epoch] = vl
             history["val_acc"][:, epoch] = va
+            finite = np.isfinite(history["train_loss_dropout"][:, epoch]) & np.isfinite(tl)
+            newly = ~finite & (diverged == 0)
+            diverged[newly] = epoch + 1
             if epoch + 1 in want:
                 for m in range(M):
                     snapshots[m][epoch + 1] = self.params_of(m)
             if progress is not None:
                 progress(epoch + 1, E)
+            if stop_on_divergence and diverged.any():
+                history = {k: v[:, : epoch + 1] for k, v in history.items()}
+                break
         seconds = (time.perf_counter() - t0) / M
         cpu_seconds = (time.thread_time() - cpu0) / M
         return [
@@ -418,6 +428,7 @@ class _Stack:
                 seconds=seconds,
                 raw_params=self.params_of(m, eval_ready=False),
                 cpu_seconds=cpu_seconds,
+                diverged_epoch=int(diverged[m]) if diverged[m] else None,
             )
             for m in range(M)
         ]

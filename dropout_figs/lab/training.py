@@ -12,7 +12,7 @@ import numpy as np
 
 from .._validate import DropoutFigsError, as_rng, check_count
 from . import mlp
-from .config import TrainConfig, TrainResult
+from .config import TrainConfig, TrainResult, check_cost
 from .data import Dataset
 from .engine import _STACK_ELEMENTS, _THREAD_ELEMENTS, _Stack
 
@@ -92,10 +92,19 @@ def train(
     Returns
     -------
     TrainResult
+        If a loss stops being finite (the run diverged: the learning rate is too
+        high), training stops after that epoch and ``result.diverged_epoch`` says which.
+
+    Raises
+    ------
+    DropoutFigsError
+        Before any work, if the run would take more than about a minute or
+        2 GiB (:func:`~dropout_figs.lab.config.check_cost`).
     """
     config = _check_config(config)
     data = _check_data(data)
     epochs = _check_snapshots(snapshot_epochs, config.epochs)
+    check_cost(config, data)  # before any work, the initial weights included
     init_rng, order_rng, mask_rng = _streams(rng)
     sizes = config.layer_sizes(data.x_train.shape[1], data.n_classes)
     if init_params is None:
@@ -103,7 +112,7 @@ def train(
     else:
         init_params = _check_init(init_params, sizes)
     stack = _Stack([config], [data], [init_params], [order_rng], [mask_rng])
-    (result,) = stack.run(epochs, progress)
+    (result,) = stack.run(epochs, progress, stop_on_divergence=True)
     result.init_params = _copy_params(init_params)
     return result
 
@@ -126,7 +135,8 @@ def compare(
     """Train the same network without and with dropout, everything else equal.
 
     Both runs start from the same initial weights and see the same mini-batches
-    in the same order; only the dropout masks differ. "without_dropout" uses
+    in the same order; only the dropout masks differ. The cost cap and the stop
+    on divergence are as in :func:`train` (both stop when either diverges). "without_dropout" uses
     ``keep_prob = input_keep_prob = 1``; "with_dropout" uses ``config``. The two
     networks train together in one stack (about the cost of one run), and each
     equals ``train(its_config, data, rng=rng)`` for a generator in the same state.
@@ -145,6 +155,7 @@ def compare(
             f"(got keep_prob={config.keep_prob:g}, input_keep_prob={config.input_keep_prob:g})"
         )
     epochs = _check_snapshots(snapshot_epochs, config.epochs)
+    check_cost(config, data, n_models=2)
     init_rng, order_rng, mask_rng = _streams(rng)
     without = config.replace(keep_prob=1.0, input_keep_prob=1.0)
     sizes = config.layer_sizes(data.x_train.shape[1], data.n_classes)
@@ -157,7 +168,7 @@ def compare(
         [copy.deepcopy(order_rng), order_rng],
         [copy.deepcopy(mask_rng), mask_rng],
     )
-    res_without, res_with = stack.run(epochs, progress)
+    res_without, res_with = stack.run(epochs, progress, stop_on_divergence=True)
     for r in (res_without, res_with):
         r.init_params = _copy_params(init)
         r.seconds *= 2  # both ran in one stack; each took its full share of the time
