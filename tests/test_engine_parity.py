@@ -20,6 +20,7 @@ import pytest
 import dropout_figs as df
 from dropout_figs.lab import make_dataset
 from dropout_figs.lab import mlp as tmlp
+from dropout_figs.lab.engine import _threshold
 from dropout_figs.maths import format_subnetworks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,7 @@ def _random_cases(rng):
         ints = g.integers(0, 7, 20).tolist()  # bounded integers after doubles: shared buffer
         perm = g.permutation(53).tolist()
         after = g.random(3).tolist()
+        u16 = g.integers(0, 2**16, 37, dtype=np.uint16).tolist()
         kids = [k.random(2).tolist() for k in np.random.default_rng(seed).spawn(3)]
         out.append(
             {
@@ -57,6 +59,7 @@ def _random_cases(rng):
                 "ints": ints,
                 "perm": perm,
                 "after": after,
+                "u16": u16,
                 "spawn": kids,
             }
         )
@@ -196,6 +199,40 @@ def _data_cases(rng):
     return cases
 
 
+def _lab_cases():
+    """The package's training runs, for the browser's pair started from the same weights."""
+    from dropout_figs.lab import TrainConfig, train
+
+    cases = []
+    for name, q, optimizer, seed in [("moons", 0.7, "adam", 3), ("xor", 0.5, "sgd", 11)]:
+        data = make_dataset(name, n_samples=150, rng=seed)
+        config = TrainConfig(
+            hidden_layers=2, width=12, keep_prob=q, epochs=6, batch_size=32,
+            optimizer=optimizer, lr=0.01,
+        )  # fmt: skip
+        runs = {
+            key: train(config.replace(keep_prob=k), data, rng=np.random.default_rng(seed))
+            for key, k in (("plain", 1.0), ("dropout", q))
+        }
+        init = runs["plain"].init_params
+        cases.append(
+            {
+                "data": {"nSamples": 150, "seed": seed},
+                "name": name,
+                "opts": {
+                    "hiddenLayers": 2, "width": 12, "keepProb": q, "batchSize": 32,
+                    "optimizer": optimizer, "lr": 0.01, "seed": seed,
+                },
+                "init": np.concatenate([np.r_[W.ravel(), b] for W, b in init]).tolist(),
+                "history": {
+                    key: {k: r.history[k].tolist() for k in ("train_loss", "val_loss", "val_acc")}
+                    for key, r in runs.items()
+                },
+            }
+        )  # fmt: skip
+    return cases
+
+
 @pytest.fixture(scope="module")
 def engine_env(tmp_path_factory):
     node = _need("node")
@@ -217,6 +254,8 @@ def engine_env(tmp_path_factory):
         "binomial": _binomial_cases(),
         "mlp": _mlp_cases(rng),
         "data": _data_cases(rng),
+        "lab": _lab_cases(),
+        "thresholds": {str(q): _threshold(q) for q in (1e-9, 0.3, 0.5, 0.63, 0.7, 0.999999, 1.0)},
     }
     path = tmp / "package-values.json"
     path.write_text(json.dumps(values))

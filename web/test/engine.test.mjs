@@ -32,6 +32,7 @@ describe("random: NumPy's default_rng", { skip }, () => {
       assert.deepEqual(Array.from({ length: 20 }, () => g.integers(7)), c.ints, `seed ${c.seed} integers`);
       assert.deepEqual(Array.from(g.permutation(53)), c.perm, `seed ${c.seed} permutation`);
       assert.deepEqual([g.random(), g.random(), g.random()], c.after, `seed ${c.seed} after`);
+      assert.deepEqual(Array.from(g.fillUint16(new Uint16Array(37))), c.u16, `seed ${c.seed} uint16`);
       const kids = new E.Generator(BigInt(c.seed)).spawn(3);
       assert.deepEqual(kids.map((k) => [k.random(), k.random()]), c.spawn, `seed ${c.seed} spawn`);
     }
@@ -126,6 +127,25 @@ describe("data: make_dataset", { skip }, () => {
 });
 
 describe("lab: the live training pair", { skip }, () => {
+  test("mask levels are thresholded as the package's engine does", () => {
+    for (const [q, t] of Object.entries(V.thresholds)) assert.equal(E.maskThreshold(Number(q)), t, `q=${q}`);
+  });
+  test("from the package's initial weights it trains as the package does (batches, masks, Adam, SGD)", () => {
+    for (const c of V.lab) {
+      const data = E.makeDataset(c.name, c.data);
+      const pair = new E.LabPair(data, { ...c.opts, initParams: Float64Array.from(c.init) });
+      const epochs = c.history.plain.train_loss.length;
+      for (let e = 0; e < epochs; e++) pair.step();
+      const got = pair.curves;
+      for (const key of ["plain", "dropout"]) {
+        const want = c.history[key];
+        close(got[key].trainLoss, want.train_loss, 1e-9, 0, `${c.name} ${key} train loss`);
+        close(got[key].valLoss, want.val_loss, 1e-9, 0, `${c.name} ${key} val loss`);
+        assert.deepEqual(got[key].valAcc, want.val_acc, `${c.name} ${key} val accuracy`);
+      }
+    }
+  });
+
   test("both nets start equal, the plain one never drops, training lowers the loss", () => {
     const data = E.makeDataset("moons", { nSamples: 200, seed: 0 });
     const pair = new E.LabPair(data, { hiddenLayers: 2, width: 32, keepProb: 0.7, seed: 3, lr: 0.01 });

@@ -7,5 +7,5 @@ export { keptCountPmf, keptCountLogPmf, keptCountCdf, keptCountLogCdf, keptCount
 export { makeDataset, DATASETS, DEFAULT_NOISE } from "./data";
 export type { Dataset, DatasetName, DatasetOptions } from "./data";
 export { MLP, lossAndGrads, Optimizer, layout } from "./mlp";
-export { LabPair, train } from "./lab";
+export { LabPair, train, maskThreshold } from "./lab";
 export type { TrainOptions, Curves } from "./lab";

@@ -3,10 +3,11 @@
  * one without dropout and one with, trained one epoch per call (one animation frame).
  *
  * Streams as in `dropout_figs.lab.training` (`default_rng(seed).spawn(3)`: initial weights,
- * batch order, masks). The batch order is the package's (`permutation` of the training
- * points each epoch); the weights (Box-Muller here, the ziggurat there) and the masks
- * (`random() < q` here, 16-bit thresholds there) are drawn differently, so the runs differ
- * from the command line's in their numbers, not in their behaviour.
+ * batch order, masks), and drawn as the package's engine draws them: each epoch a
+ * `permutation` of the training points, then 16-bit mask levels for every (epoch position,
+ * hidden unit), a unit kept when its level is at most round(q 65536) - 1. Only the initial
+ * weights differ (Box-Muller here, NumPy's ziggurat there), so a run differs from the command
+ * line's in its numbers, not in its behaviour.
  */
 import type { Dataset } from "./data";
 import { MLP, Optimizer, Workspace } from "./mlp";
@@ -23,6 +24,8 @@ export interface TrainOptions {
   lr?: number;
   momentum?: number;
   seed?: number;
+  /** start from these weights (flat: each layer's W row-major, then its b) instead of He's. */
+  initParams?: Float64Array | null;
 }
 
 export interface Curves {
@@ -34,9 +37,14 @@ export interface Curves {
 
 type Which = "plain" | "dropout";
 
+/** The package engine's 16-bit level t: a unit is kept when its level <= t, P = (t + 1) / 65536 ~ q. */
+export function maskThreshold(keepProb: number): number {
+  return Math.min(Math.max(Math.round(keepProb * 65536) - 1, 0), 65535);
+}
+
 function checkOptions(o: TrainOptions): Required<TrainOptions> {
   const full: Required<TrainOptions> = {
-    batchSize: 32, optimizer: "adam", lr: 1e-3, momentum: 0.9, seed: 0, ...o,
+    batchSize: 32, optimizer: "adam", lr: 1e-3, momentum: 0.9, seed: 0, initParams: null, ...o,
   };
   checkCount(full.hiddenLayers, "hiddenLayers", 0, 16);
   checkCount(full.width, "width", 1, 4096);
@@ -70,10 +78,13 @@ class Runner {
 export class LabPair {
   private o!: Required<TrainOptions>;
   private runners!: Record<Which, Runner>;
+  private both!: Runner[];
   private orderRng!: Generator;
   private maskRng!: Generator;
   private order!: Int32Array;
   private masks!: Uint8Array[][]; // per batch size, one per hidden layer
+  private bits!: Uint16Array; // this epoch's mask levels, (nTrain, hidden units) row-major
+  private threshold = 0;
   private epochs = 0;
   private evalSpace!: Workspace;
   private gridSpace: Workspace | null = null;
@@ -104,13 +115,17 @@ export class LabPair {
     this.orderRng = orderRng;
     this.maskRng = maskRng;
     const sizes = [2, ...Array<number>(o.hiddenLayers).fill(o.width), 2];
-    const plain = new MLP(sizes, initRng);
+    const plain = new MLP(sizes, o.initParams ?? initRng);
     const dropout = new MLP(sizes, plain.params);
     this.runners = { plain: new Runner(plain, 1, o), dropout: new Runner(dropout, o.keepProb, o) };
+    this.both = [this.runners.plain, this.runners.dropout];
     this.epochs = 0;
     const n = this.data.nTrain;
     const b = Math.min(o.batchSize, n);
     const last = n % b;
+    const hiddenUnits = o.hiddenLayers * o.width;
+    this.bits = new Uint16Array(n * hiddenUnits);
+    this.threshold = maskThreshold(o.keepProb);
     this.masks = [];
     for (const size of new Set([b, last || b])) {
       this.masks[size] = sizes.slice(1, -1).map((w) => new Uint8Array(size * w));
@@ -143,11 +158,23 @@ export class LabPair {
     const n = data.nTrain;
     const b = Math.min(this.o.batchSize, n);
     this.order = this.orderRng.permutation(n);
+    const dropping = this.o.keepProb < 1;
+    if (dropping) this.maskRng.fillUint16(this.bits);
+    const width = this.o.width;
+    const hiddenUnits = this.o.hiddenLayers * width;
     for (let lo = 0; lo < n; lo += b) {
       const size = Math.min(b, n - lo);
       const masks = this.masks[size];
-      for (const m of masks) for (let i = 0; i < m.length; i++) m[i] = this.maskRng.random() < this.o.keepProb ? 1 : 0;
-      for (const r of [this.runners.plain, this.runners.dropout]) {
+      if (dropping) {
+        for (let l = 0; l < masks.length; l++) {
+          const m = masks[l];
+          for (let r = 0; r < size; r++) {
+            const row = (lo + r) * hiddenUnits + l * width;
+            for (let u = 0; u < width; u++) m[r * width + u] = this.bits[row + u] <= this.threshold ? 1 : 0;
+          }
+        }
+      }
+      for (const r of this.both) {
         const ws = r.net.workspace(size);
         const x = ws.h[0];
         for (let i = 0; i < size; i++) {
@@ -163,7 +190,7 @@ export class LabPair {
       }
     }
     this.epochs++;
-    for (const r of [this.runners.plain, this.runners.dropout]) {
+    for (const r of this.both) {
       const [tl, ta] = this.evaluate(r.net, data.xTrain, data.yTrain, n);
       const [vl, va] = this.evaluate(r.net, data.xVal, data.yVal, data.nVal);
       r.curves.trainLoss.push(tl);

@@ -56,16 +56,49 @@ export class Workspace {
 }
 
 // ---- affine: z = h W + b ------------------------------------------------------------------
+// Scratch for one row's nonzero inputs (ReLU and dropout zero about half of them).
+let nzIndex = new Int32Array(64);
+let nzValue = new Float64Array(64);
+
 function affineForward(h: Float64Array, n: number, fanIn: number, fanOut: number,
   p: Float64Array, wOff: number, bOff: number, z: Float64Array): void {
+  if (nzIndex.length < fanIn) {
+    nzIndex = new Int32Array(fanIn);
+    nzValue = new Float64Array(fanIn);
+  }
+  const idx = nzIndex;
+  const val = nzValue;
   for (let r = 0; r < n; r++) {
+    const hr = r * fanIn;
     const zr = r * fanOut;
-    for (let o = 0; o < fanOut; o++) z[zr + o] = p[bOff + o];
+    let k = 0;
     for (let i = 0; i < fanIn; i++) {
-      const hv = h[r * fanIn + i];
-      if (hv === 0) continue; // ReLU and dropout zero about half the inputs: skip their rows
-      const wr = wOff + i * fanOut;
-      for (let o = 0; o < fanOut; o++) z[zr + o] += hv * p[wr + o];
+      const hv = h[hr + i];
+      if (hv !== 0) {
+        idx[k] = wOff + i * fanOut;
+        val[k++] = hv;
+      }
+    }
+    // Eight outputs at a time in registers: one load per multiply-add, no stores in the loop.
+    // Each z still sums b + h_0 W_0 + h_1 W_1 + ... in that order.
+    let o = 0;
+    for (; o + 8 <= fanOut; o += 8) {
+      const b = bOff + o;
+      let a0 = p[b], a1 = p[b + 1], a2 = p[b + 2], a3 = p[b + 3];
+      let a4 = p[b + 4], a5 = p[b + 5], a6 = p[b + 6], a7 = p[b + 7];
+      for (let j = 0; j < k; j++) {
+        const hv = val[j];
+        const w = idx[j] + o;
+        a0 += hv * p[w]; a1 += hv * p[w + 1]; a2 += hv * p[w + 2]; a3 += hv * p[w + 3];
+        a4 += hv * p[w + 4]; a5 += hv * p[w + 5]; a6 += hv * p[w + 6]; a7 += hv * p[w + 7];
+      }
+      z[zr + o] = a0; z[zr + o + 1] = a1; z[zr + o + 2] = a2; z[zr + o + 3] = a3;
+      z[zr + o + 4] = a4; z[zr + o + 5] = a5; z[zr + o + 6] = a6; z[zr + o + 7] = a7;
+    }
+    for (; o < fanOut; o++) {
+      let acc = p[bOff + o];
+      for (let j = 0; j < k; j++) acc += val[j] * p[idx[j] + o];
+      z[zr + o] = acc;
     }
   }
 }

@@ -220,6 +220,26 @@ export class Generator {
   }
 
   /**
+   * `rng.integers(0, 2**16, size=out.length, dtype=np.uint16)`: each 32-bit draw split in two,
+   * low half first (NumPy's buffered_uint16; the buffer lives for one call, as in NumPy).
+   */
+  fillUint16(out: Uint16Array): Uint16Array {
+    let pending = false;
+    let buf = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (pending) {
+        buf >>>= 16;
+        pending = false;
+      } else {
+        buf = this.nextUint32();
+        pending = true;
+      }
+      out[i] = buf & 0xffff;
+    }
+    return out;
+  }
+
+  /**
    * `rng.integers(0, high)` for 1 <= high <= 2**32 (int64 result): Lemire's multiply-shift
    * with rejection on 32-bit draws, as NumPy does for ranges that fit in 32 bits.
    */
