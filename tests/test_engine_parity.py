@@ -20,7 +20,7 @@ import pytest
 import dropout_figs as df
 from dropout_figs.lab import make_dataset
 from dropout_figs.lab import mlp as tmlp
-from dropout_figs.lab.engine import _threshold
+from dropout_figs.lab.loop import keep_threshold
 from dropout_figs.maths import format_subnetworks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,7 +255,9 @@ def engine_env(tmp_path_factory):
         "mlp": _mlp_cases(rng),
         "data": _data_cases(rng),
         "lab": _lab_cases(),
-        "thresholds": {str(q): _threshold(q) for q in (1e-9, 0.3, 0.5, 0.63, 0.7, 0.999999, 1.0)},
+        "thresholds": {
+            str(q): keep_threshold(q) for q in (1e-9, 0.3, 0.5, 0.63, 0.7, 0.999999, 1.0)
+        },
     }
     path = tmp / "package-values.json"
     path.write_text(json.dumps(values))
