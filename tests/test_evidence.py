@@ -43,3 +43,147 @@ def test_exact_count_share_refuses_bad_input():
         theory.exact_count_share(10, 0.0)
     with pytest.raises(DropoutFigsError, match="n_units"):
         theory.exact_count_share(0, 0.5)
+
+
+# --------------------------------------------------------------------------- statistics
+def test_paired_summary_is_the_paired_t_interval():
+    from scipy import stats
+
+    from dropout_figs.lab import evidence as ev
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(1.0, 0.2, size=20)
+    b = a - 0.1 + rng.normal(0, 0.05, size=20)
+    s = ev.paired_summary(a, b, higher_is_better=False)
+    d = b - a
+    lo, hi = stats.ttest_rel(b, a).confidence_interval(0.95)
+    assert s.mean == pytest.approx(d.mean())
+    assert (s.ci_low, s.ci_high) == pytest.approx((lo, hi))
+    assert s.n_better == int(np.sum(d < 0))
+    assert s.n_seeds == 20
+    # the same differences, read as accuracies: "better" flips
+    assert ev.paired_summary(a, b, higher_is_better=True).n_better == int(np.sum(d > 0))
+    assert ev.paired_summary([1, 2, 3], [1, 2, 4], higher_is_better=True).n_ties == 2
+
+
+def test_paired_summary_refuses_unpaired_input():
+    from dropout_figs.lab import evidence as ev
+
+    with pytest.raises(DropoutFigsError, match="same length"):
+        ev.paired_summary([1, 2, 3], [1, 2], higher_is_better=True)
+
+
+def test_ece_is_zero_when_calibrated_and_large_when_overconfident():
+    from dropout_figs.lab import evidence as ev
+
+    rng = np.random.default_rng(1)
+    n = 200_000
+    conf = rng.uniform(0.5, 1.0, size=n)
+    y_pred = rng.integers(0, 2, size=n)
+    right = rng.random(n) < conf  # correct with probability = confidence
+    y = np.where(right, y_pred, 1 - y_pred)
+    probs = np.where(y_pred[:, None] == np.arange(2), conf[:, None], 1 - conf[:, None])
+    assert ev.expected_calibration_error(probs, y) < 0.005
+    # claim 99 % on every point while being right 75 % of the time: ECE 0.24
+    sure = np.where(y_pred[:, None] == np.arange(2), 0.99, 0.01)
+    y_75 = np.where(rng.random(n) < 0.75, y_pred, 1 - y_pred)
+    assert ev.expected_calibration_error(sure, y_75) == pytest.approx(0.24, abs=0.005)
+    bins = ev.reliability_bins(sure, y_75)
+    assert bins["count"].sum() == n
+    assert bins["count"][-1] == n
+
+
+def test_run_configuration_counts_parameters_and_updates():
+    from dropout_figs.lab import TrainConfig
+    from dropout_figs.lab import evidence as ev
+
+    cfg = TrainConfig(hidden_layers=3, width=128, epochs=200, batch_size=16)
+    c = ev.run_configuration(cfg, dataset="moons", n_train=40, n_val=40, n_test=2000, noise=0.35)
+    assert c["n_params"] == 33_666  # 3*128 + 2*128*129 + 129*2
+    assert c["updates_per_epoch"] == 3
+    assert c["n_updates"] == 600
+    assert c["layer_sizes"] == [2, 128, 128, 128, 2]
+
+
+# --------------------------------------------------------------------------- claims over seeds
+def test_paired_over_seeds_pairs_runs_and_reports_configuration():
+    from dropout_figs.lab import TrainConfig
+    from dropout_figs.lab import evidence as ev
+
+    small = TrainConfig(hidden_layers=1, width=8, epochs=3, batch_size=16)
+    r = ev.paired_over_seeds(seeds=[5, 6, 7], config=small, n_test=300, jobs=1)
+    assert set(r.variants) == {"without", "with", "with_2x"}
+    c = r.variants["with_2x"]["config"]
+    assert c["epochs"] == 6
+    assert c["n_updates"] == 2 * r.variants["with"]["config"]["n_updates"]
+    assert r.variants["with"]["config"]["keep_prob"] == 0.5
+    assert r.variants["without"]["config"]["keep_prob"] == 1.0
+    assert c["n_test"] == 300
+    assert c["dataset"] == "moons"
+    for v in r.variants.values():
+        assert v["metrics"]["test_acc"].shape == (3,)
+        assert np.all((v["metrics"]["test_acc"] >= 0) & (v["metrics"]["test_acc"] <= 1))
+    # same seed, same data: a second call repeats every number
+    again = ev.paired_over_seeds(seeds=[5, 6, 7], config=small, n_test=300, jobs=1)
+    assert np.array_equal(
+        again.variants["with"]["metrics"]["test_loss"], r.variants["with"]["metrics"]["test_loss"]
+    )
+    d = r.to_dict()
+    assert d["summaries"]["with"]["test_loss"]["n_seeds"] == 3
+    with pytest.raises(DropoutFigsError, match="keep_prob"):
+        ev.paired_over_seeds(seeds=[1, 2], keep_prob=1.0)
+
+
+@pytest.mark.slow
+def test_dropout_wins_on_held_out_data_over_twenty_new_seeds():
+    """The headline claim of the lab page, on seeds the tuning never saw."""
+    from dropout_figs.lab import evidence as ev
+
+    r = ev.paired_over_seeds("severe-overfitting", seeds=range(5000, 5020), doubled_budget=False)
+    loss, acc = r.summary("with", "test_loss"), r.summary("with", "test_acc")
+    assert loss.n_better == 20
+    assert loss.ci_high < 0
+    assert acc.n_better >= 18
+    assert acc.ci_low > 0
+    assert r.variants["with"]["config"]["n_test"] >= 1000
+
+
+def test_dropout_over_seeds_figure_carries_its_runs():
+    from dropout_figs.figures import get_figure
+
+    spec = get_figure("dropout-over-seeds")
+    drawing = spec.draw({"n_seeds": 3, "n_test": 200})
+    d = drawing.data
+    assert d["n_seeds"] == 3
+    assert len(d["seeds"]) == 3
+    assert d["n_test"] == 200
+    cfg = d["variants"]["without"]["config"]
+    for key in (
+        "dataset",
+        "n_train",
+        "n_val",
+        "n_test",
+        "noise",
+        "hidden_layers",
+        "width",
+        "n_params",
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "lr",
+        "keep_prob",
+        "n_updates",
+    ):
+        assert key in cfg, key
+    assert d["summaries"]["with"]["test_loss"]["n_seeds"] == 3
+    ax_loss, ax_acc, ax_rel = drawing.figure.axes
+    # one line per seed joining the three variants, plus one mean bar per variant
+    assert len(ax_loss.lines) == 3 + 3
+    assert [t.get_text() for t in ax_acc.get_xticklabels()] == [
+        "no dropout",
+        "dropout",
+        "dropout,\n2x updates",
+    ]
+    assert f"over {d['n_seeds']} seeds" in drawing.alt
+    # reliability: the calibrated diagonal and one curve per variant
+    assert len(ax_rel.lines) == 1 + 3

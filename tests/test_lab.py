@@ -428,7 +428,7 @@ def test_severe_overfitting_preset_overfits_and_dropout_helps():
     better = 0
     for without, with_ in _preset_pairs("same-network-dropout", "severe-overfitting"):
         h = without.history
-        assert h["train_loss"][-1] < 0.05
+        assert h["train_loss"][-1] < 0.1
         assert h["val_loss"][-1] > 2 * h["val_loss"].min()  # validation loss climbs
         better += with_.metrics()["val_loss"] < 0.7 * without.metrics()["val_loss"]
     assert better >= 4

@@ -11,6 +11,9 @@ from collections.abc import Iterable
 
 from .._validate import DropoutFigsError
 from . import masks, stats, training  # noqa: F401  (registers; catalogue order)
+
+# isort: split
+from . import evidence  # noqa: F401  (registers after the topics above)
 from .catalogue import _REGISTRY, FigureSpec
 
 __all__ = ["figure_names", "get_figure", "iter_figures"]

@@ -291,8 +291,15 @@ def _preset(name, title, description, dataset, n_samples, noise, config, val_fra
     )
 
 
-# A big net on few noisy points: 40 training points, 3 x 128 hidden units.
-_SEVERE = TrainConfig(hidden_layers=3, width=128, keep_prob=1.0, epochs=200, batch_size=16, lr=2e-3)
+# A big net on few, very noisy points: 40 training points, 3 x 64 hidden units.
+# Tuned over 20 seeds x 2 seed sets with dropout_figs.lab.evidence: at keep_prob 0.5
+# and the same 900 updates, dropout lowers the held-out loss on every seed and
+# raises held-out accuracy on 18-19 of 20 (tests/test_evidence.py checks new seeds).
+_SEVERE_N, _SEVERE_NOISE = 80, 0.5
+_SEVERE = TrainConfig(hidden_layers=3, width=64, keep_prob=1.0, epochs=300, batch_size=16, lr=2e-3)
+_SEVERE_SHAPE = (
+    f"{_SEVERE.hidden_layers} x {_SEVERE.width} units, {_SEVERE_N // 2} noisy training points"
+)
 
 #: Tuned starting points, by name (see ``dropout-figs train --preset NAME``).
 #: Checked over 5 seeds (tests/test_lab.py): on "moons", "spiral" and
@@ -353,21 +360,21 @@ PRESETS: dict[str, Preset] = {
         _preset(
             "severe-overfitting",
             "Severe overfitting",
-            "A big network (3 x 128 units) on 40 noisy training points, no dropout: "
-            "the training loss goes to zero while the validation loss climbs.",
+            f"A big network ({_SEVERE_SHAPE}), no dropout: the training loss goes to "
+            "zero while the validation loss climbs.",
             "moons",
-            80,
-            0.35,
+            _SEVERE_N,
+            _SEVERE_NOISE,
             _SEVERE,
         ),
         _preset(
             "same-network-dropout",
             "The same network with dropout",
-            "The severe-overfitting network and data with half its hidden units "
-            "dropped (keep probability 0.5): the validation loss stays low.",
+            f"The severe-overfitting network and data ({_SEVERE_SHAPE}) with half its "
+            "hidden units dropped (keep probability 0.5): the validation loss stays low.",
             "moons",
-            80,
-            0.35,
+            _SEVERE_N,
+            _SEVERE_NOISE,
             _SEVERE.replace(keep_prob=0.5),
         ),
     )

@@ -1,0 +1,384 @@
+"""Claims measured over seeds: paired comparisons with 95 % intervals, and calibration.
+
+A claim such as "dropout lowers the held-out loss" is a statement about a
+distribution of runs, not about one run. :func:`paired_over_seeds` trains the
+same network without and with dropout on many seeds (each seed draws its own
+data set, initial weights, batch order and masks; within a seed the two runs
+share the data, the initial weights and the batch order), evaluates both on a
+large held-out test set drawn from the same distribution, and summarises the
+per-seed differences by their mean, a 95 % Student-t interval and the number
+of seeds on which dropout wins. All runs of one call train together in stacks
+(:func:`dropout_figs.lab.train_many`), so 20 seeds cost a few seconds.
+
+Computation only: this module never draws and never prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import DropoutFigsError, check_count, check_probability
+from . import mlp
+from .config import TrainConfig, get_preset
+from .data import Dataset, make_dataset
+from .training import train_many
+
+__all__ = [
+    "PairedSummary",
+    "SeedComparison",
+    "draw_with_test",
+    "expected_calibration_error",
+    "paired_over_seeds",
+    "paired_summary",
+    "reliability_bins",
+    "run_configuration",
+]
+
+#: Held-out test points per seed: at 2,000 one point is 0.05 % of accuracy.
+N_TEST = 2000
+
+#: Bins of the reliability diagram and of the expected calibration error.
+N_BINS = 10
+
+# Appended to the seed's entropy for the data stream, so that the data never
+# share a stream with the weights, batches and masks that train_many derives
+# from the bare seed.
+_DATA_KEY = 0xDA7A
+
+
+# =========================================================================== statistics
+@dataclass(frozen=True)
+class PairedSummary:
+    """Per-seed differences ``b - a`` summarised.
+
+    Attributes
+    ----------
+    mean : float
+        Mean difference over seeds.
+    ci_low, ci_high : float
+        95 % Student-t interval of the mean difference.
+    n_seeds : int
+    n_better : int
+        Seeds on which ``b`` is better than ``a`` (strictly).
+    n_ties : int
+        Seeds on which they are equal.
+    """
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n_seeds: int
+    n_better: int
+    n_ties: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def paired_summary(a, b, *, higher_is_better: bool, level: float = 0.95) -> PairedSummary:
+    """Mean of ``b - a`` over paired seeds, its t-interval, and how often ``b`` wins.
+
+    Parameters
+    ----------
+    a, b : array_like of shape (n_seeds,)
+        The same metric for the two variants, seed by seed.
+    higher_is_better : bool
+        True for accuracy, False for a loss or an error.
+    level : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    PairedSummary
+
+    Notes
+    -----
+    The interval is ``mean +/- t_{n-1} * sd / sqrt(n)`` (``scipy.stats.t``), the
+    paired t-interval: it treats seeds as independent draws and the mean
+    difference as roughly normal, which 20 or more seeds make reasonable.
+    """
+    from scipy import stats
+
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise DropoutFigsError(
+            f"a and b must be 1-d of the same length >= 2 (one value per seed); "
+            f"got shapes {a.shape} and {b.shape}"
+        )
+    if not 0 < level < 1:
+        raise DropoutFigsError(f"level must be in (0, 1); got {level!r}")
+    d = b - a
+    n = len(d)
+    mean = float(d.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+    better = d > 0 if higher_is_better else d < 0
+    return PairedSummary(
+        mean=mean,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        n_seeds=n,
+        n_better=int(better.sum()),
+        n_ties=int((d == 0).sum()),
+    )
+
+
+def reliability_bins(probs, y, *, n_bins: int = N_BINS) -> dict:
+    """Confidence against accuracy in equal-width bins of the top-class probability.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (n, n_classes)
+        Predicted class probabilities.
+    y : ndarray of shape (n,)
+        True labels.
+    n_bins : int
+        Equal-width bins of the confidence ``max_k probs[:, k]``.
+
+    Returns
+    -------
+    dict
+        ``edges`` (n_bins + 1,), and per bin ``count``, ``confidence`` (mean
+        top probability) and ``accuracy`` (share of correct predictions); empty
+        bins hold NaN.
+    """
+    probs = np.asarray(probs, dtype=float)
+    y = np.asarray(y)
+    n_bins = check_count(n_bins, "n_bins", low=1, high=1000)
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # right-closed bins, so a confidence of exactly 1 lands in the last one
+    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.bincount(idx, weights=conf, minlength=n_bins) / count
+        accuracy = np.bincount(idx, weights=correct, minlength=n_bins) / count
+    return {"edges": edges, "count": count, "confidence": confidence, "accuracy": accuracy}
+
+
+def expected_calibration_error(probs, y, *, n_bins: int = N_BINS) -> float:
+    """ECE: the count-weighted mean gap between confidence and accuracy over bins.
+
+    ``sum_b (n_b / n) |accuracy_b - confidence_b|`` with equal-width bins of the
+    top-class probability (Guo et al. 2017). 0 is perfectly calibrated.
+    """
+    bins = reliability_bins(probs, y, n_bins=n_bins)
+    used = bins["count"] > 0
+    gap = np.abs(bins["accuracy"][used] - bins["confidence"][used])
+    return float(np.sum(bins["count"][used] * gap) / np.sum(bins["count"]))
+
+
+# =========================================================================== data and runs
+def draw_with_test(
+    dataset: str,
+    *,
+    n_train: int,
+    n_val: int,
+    n_test: int = N_TEST,
+    noise: float | None = None,
+    rng,
+) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Draw training, validation and test points of one data set in one go.
+
+    One draw, split three ways, so all three parts share the distribution and
+    the standardisation. Returns ``(data, x_test, y_test)``; ``data`` holds the
+    training and validation parts.
+    """
+    n_train = check_count(n_train, "n_train", low=2)
+    n_val = check_count(n_val, "n_val", low=2)
+    n_test = check_count(n_test, "n_test", low=2)
+    total = n_train + n_val + n_test
+    d = make_dataset(
+        dataset, n_samples=total, noise=noise, val_fraction=(n_val + n_test) / total, rng=rng
+    )
+    small = dataclasses.replace(d, x_val=d.x_val[:n_val], y_val=d.y_val[:n_val])
+    return small, d.x_val[n_val:], d.y_val[n_val:]
+
+
+def run_configuration(
+    config: TrainConfig, *, dataset: str, n_train: int, n_val: int, n_test: int, noise
+) -> dict:
+    """The full configuration of a run, as plain data for a page or a JSON file.
+
+    Data set and sizes, noise, layers, width, parameter count, epochs, batch
+    size, updates, optimiser, learning rate, keep probability and the rest of
+    the :class:`TrainConfig`.
+    """
+    sizes = config.layer_sizes(2 if dataset != "digits" else 64, 2 if dataset != "digits" else 10)
+    batch = min(config.batch_size, n_train)
+    out = {
+        "dataset": dataset,
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
+        "noise": noise,
+        **dataclasses.asdict(config),
+        "drop_rate": 1.0 - config.keep_prob,
+        "layer_sizes": list(sizes),
+        "n_params": int(sum((i + 1) * o for i, o in itertools.pairwise(sizes))),
+        "updates_per_epoch": -(-n_train // batch),
+    }
+    out["n_updates"] = out["updates_per_epoch"] * config.epochs
+    return out
+
+
+@dataclass
+class SeedComparison:
+    """Without and with dropout, seed by seed, on a large held-out test set.
+
+    Attributes
+    ----------
+    seeds : list of int
+    variants : dict of str -> dict
+        For each variant (``"without"``, ``"with"``, and ``"with_2x"`` when the
+        doubled budget was run): ``config`` (see :func:`run_configuration`) and
+        per-seed arrays ``test_loss``, ``test_acc``, ``test_ece``, ``val_loss``,
+        ``val_acc``, ``train_loss``, ``train_acc``.
+    reliability : dict of str -> dict
+        Per variant, the reliability bins of all seeds' test predictions pooled.
+    """
+
+    seeds: list
+    variants: dict
+    reliability: dict
+
+    def summary(self, variant: str = "with", metric: str = "test_loss") -> PairedSummary:
+        """``variant`` minus ``"without"`` for ``metric``, over the seeds."""
+        if variant not in self.variants or variant == "without":
+            raise DropoutFigsError(
+                f"variant must be one of {[v for v in self.variants if v != 'without']}; "
+                f"got {variant!r}"
+            )
+        a = self.variants["without"]["metrics"][metric]
+        b = self.variants[variant]["metrics"][metric]
+        return paired_summary(a, b, higher_is_better=metric.endswith("acc"))
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data: configurations, per-seed metrics and summaries."""
+        out = {"seeds": list(self.seeds), "variants": {}, "summaries": {}}
+        for name, v in self.variants.items():
+            out["variants"][name] = {
+                "config": v["config"],
+                "metrics": {k: np.asarray(m).tolist() for k, m in v["metrics"].items()},
+                "reliability": {
+                    k: np.asarray(m).tolist() for k, m in self.reliability[name].items()
+                },
+            }
+            if name != "without":
+                out["summaries"][name] = {
+                    m: self.summary(name, m).to_dict()
+                    for m in ("test_loss", "test_acc", "test_ece", "val_loss", "val_acc")
+                }
+        return out
+
+
+def _metrics(params, x, y):
+    p = mlp.predict_proba(params, x)
+    loss = float(-np.mean(np.log(np.maximum(p[np.arange(len(y)), y], 1e-300))))
+    return p, loss, float(np.mean(p.argmax(1) == y))
+
+
+def paired_over_seeds(
+    preset: str = "severe-overfitting",
+    *,
+    seeds: Sequence[int] = tuple(range(20)),
+    keep_prob: float = 0.5,
+    n_test: int = N_TEST,
+    doubled_budget: bool = True,
+    config: TrainConfig | None = None,
+    n_samples: int | None = None,
+    noise: float | None = None,
+    jobs: int | None = None,
+) -> SeedComparison:
+    """Train a preset's network without and with dropout on every seed; test on held-out points.
+
+    Parameters
+    ----------
+    preset : str
+        Its data set, sizes, noise and configuration are used (``config``,
+        ``n_samples`` and ``noise`` override them, e.g. to tune a preset).
+    seeds : sequence of int
+        One run per variant per seed. Seed ``s`` draws the data from
+        ``default_rng([s, 0xDA7A])`` and trains from ``default_rng(s)``, so the
+        two variants of a seed share data, initial weights and batch order.
+    keep_prob : float
+        Keep probability of the dropout variants (the drop rate is ``1 - keep_prob``).
+    n_test : int
+        Held-out test points per seed (same distribution as the training data).
+    doubled_budget : bool
+        Also train the dropout network for twice the epochs (``"with_2x"``):
+        the paper advises longer training with dropout.
+
+    Returns
+    -------
+    SeedComparison
+    """
+    spec = get_preset(preset)
+    keep_prob = check_probability(keep_prob, "keep_prob")
+    if keep_prob >= 1:
+        raise DropoutFigsError(f"keep_prob must be below 1 for a comparison; got {keep_prob:g}")
+    seeds = [check_count(s, "seeds entry", low=0, high=2**63 - 1) for s in seeds]
+    if len(seeds) < 2:
+        raise DropoutFigsError(f"seeds must hold at least 2 seeds; got {len(seeds)}")
+    kwargs = dict(spec.dataset_kwargs)
+    n_total = check_count(n_samples or kwargs.get("n_samples", 200), "n_samples", low=8)
+    noise = kwargs.get("noise") if noise is None else noise
+    n_val = round(n_total * kwargs.get("val_fraction", 0.5))
+    n_train = n_total - n_val
+    base = (config or spec.config).replace(keep_prob=1.0, input_keep_prob=1.0)
+    variants = {"without": base, "with": base.replace(keep_prob=keep_prob)}
+    if doubled_budget:
+        variants["with_2x"] = variants["with"].replace(epochs=2 * base.epochs)
+
+    splits = [
+        draw_with_test(
+            spec.dataset,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            noise=noise,
+            rng=np.random.default_rng([s, _DATA_KEY]),
+        )
+        for s in seeds
+    ]
+    configs, datasets, run_seeds = [], [], []
+    for cfg in variants.values():
+        configs += [cfg] * len(seeds)
+        datasets += [d for d, _, _ in splits]
+        run_seeds += seeds
+    results = train_many(configs, datasets, seeds=run_seeds, paired=True, jobs=jobs)
+
+    out, reliability = {}, {}
+    for v, (name, cfg) in enumerate(variants.items()):
+        m = {k: np.empty(len(seeds)) for k in _METRICS}
+        pooled_p, pooled_y = [], []
+        for j, (_, x_test, y_test) in enumerate(splits):
+            res = results[v * len(seeds) + j]
+            p, m["test_loss"][j], m["test_acc"][j] = _metrics(res.params, x_test, y_test)
+            m["test_ece"][j] = expected_calibration_error(p, y_test)
+            for k in ("val_loss", "val_acc", "train_loss", "train_acc"):
+                m[k][j] = res.history[k][-1]
+            pooled_p.append(p)
+            pooled_y.append(y_test)
+        reliability[name] = reliability_bins(np.concatenate(pooled_p), np.concatenate(pooled_y))
+        out[name] = {
+            "config": run_configuration(
+                cfg,
+                dataset=spec.dataset,
+                n_train=n_train,
+                n_val=n_val,
+                n_test=n_test,
+                noise=splits[0][0].noise,
+            ),
+            "metrics": m,
+        }
+    return SeedComparison(seeds=seeds, variants=out, reliability=reliability)
+
+
+_METRICS = ("test_loss", "test_acc", "test_ece", "val_loss", "val_acc", "train_loss", "train_acc")
