@@ -187,3 +187,53 @@ def test_dropout_over_seeds_figure_carries_its_runs():
     assert f"over {d['n_seeds']} seeds" in drawing.alt
     # reliability: the calibrated diagonal and one curve per variant
     assert len(ax_rel.lines) == 1 + 3
+
+
+# --------------------------------------------------------------------------- regularisers
+def test_regulariser_variants_follow_table_9_and_appendix_a():
+    from dropout_figs.lab import PRESETS
+    from dropout_figs.lab import evidence as ev
+
+    v = ev.regulariser_variants(PRESETS["severe-overfitting"].config, l2=1e-3, max_norm=3.0)
+    assert v["none"].keep_prob == 1.0
+    assert v["none"].l2 == 0.0
+    assert v["none"].max_norm is None
+    assert v["L2"].l2 == 1e-3
+    assert v["max-norm"].max_norm == 3.0
+    assert v["dropout + max-norm"].keep_prob == 0.5
+    assert v["dropout + max-norm"].max_norm == 3.0
+    recipe = [c for n, c in v.items() if n.startswith("SGD")]
+    assert {c.momentum for c in recipe} == {0.9, 0.95, 0.99}
+    base_lr = min(c.lr for c in recipe)
+    assert {c.lr / base_lr for c in recipe} == {1.0, 10.0}
+    assert all(c.optimizer == "sgd" and c.max_norm == 3.0 for c in recipe)
+
+
+def test_early_stopping_replays_the_long_run():
+    """Stopping at epoch E by retraining E epochs with the same seed is the same run."""
+    from dropout_figs.lab import TrainConfig, make_dataset, train_many
+
+    data = make_dataset("moons", n_samples=60, rng=np.random.default_rng(3))
+    long, short = train_many(
+        [
+            TrainConfig(hidden_layers=2, width=16, epochs=12),
+            TrainConfig(hidden_layers=2, width=16, epochs=5),
+        ],
+        data,
+        seeds=[7, 7],
+        paired=True,
+        jobs=1,
+    )
+    np.testing.assert_allclose(short.history["val_loss"], long.history["val_loss"][:5], rtol=1e-12)
+
+
+def test_mean_interval_is_the_one_sample_t_interval():
+    from scipy import stats
+
+    from dropout_figs.lab import evidence as ev
+
+    x = np.random.default_rng(2).normal(3.0, 1.0, size=25)
+    mean, lo, hi = ev.mean_interval(x)
+    ref = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    assert mean == pytest.approx(x.mean())
+    assert (lo, hi) == pytest.approx(ref)

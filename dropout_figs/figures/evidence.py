@@ -16,7 +16,7 @@ from ..lab import evidence as ev
 from ..style import COLORS
 from .catalogue import Drawing, FigureSpec, Param, register
 
-__all__ = ["build_dropout_over_seeds"]
+__all__ = ["build_dropout_over_seeds", "build_regulariser_table"]
 
 _WITHOUT, _WITH = COLORS["without"], COLORS["with"]
 _LABELS = {"without": "no dropout", "with": "dropout", "with_2x": "dropout,\n2x updates"}
@@ -125,5 +125,84 @@ register(
         formats=("png", "svg", "pdf"),
         size=(1000, 420),
         cost=6.0,
+    )
+)
+
+
+# =========================================================================== regularisers
+def build_regulariser_table(*, rng, canvas, preset, keep_prob, n_seeds, n_test):
+    seeds = [int(s) for s in rng.integers(0, 2**31, size=n_seeds)]
+    table = ev.regulariser_table(preset, seeds=seeds, keep_prob=keep_prob, n_test=n_test)
+    rows = table["rows"]
+    names = list(rows)
+    fig = canvas.figure()
+    ax_err, ax_loss = fig.subplots(1, 2, sharey=True)
+    ys = np.arange(len(names))[::-1]
+    for ax, key, scale in ((ax_err, "test_error_ci", 100), (ax_loss, "test_loss_ci", 1)):
+        for y, n in zip(ys, names, strict=True):
+            mean, lo, hi = (scale * v for v in rows[n][key])
+            color = _WITH if "dropout" in n else _WITHOUT
+            ax.errorbar(mean, y, xerr=[[mean - lo], [hi - mean]], fmt="o", color=color, capsize=3)
+        ax.grid(axis="x", alpha=0.3)
+    ax_err.set_yticks(ys, names, fontsize="x-small")
+    ax_err.set_xlabel("test error (%), mean and 95 % interval")
+    ax_loss.set_xlabel("test cross-entropy (log scale)")
+    ax_loss.set_xscale("log")
+    ax_loss.xaxis.set_major_formatter(ScalarFormatter())
+    ax_loss.xaxis.set_minor_formatter(NullFormatter())
+    cfg = rows["none"]["config"]
+    fig.suptitle(
+        f"Regularisers on {PRESETS[preset].title.lower()} ({cfg['n_train']} training points, "
+        f"{cfg['hidden_layers']} x {cfg['width']} units): {n_seeds} seeds, "
+        f"{n_test:,} test points each",
+        fontsize="small",
+    )
+    data = _rounded(
+        {
+            "seeds": table["seeds"],
+            "rows": {
+                n: {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()}
+                for n, r in rows.items()
+            },
+        }
+    )
+    data["rows"] = {
+        n: {**r, "test_error_ci": list(r["test_error_ci"]), "test_loss_ci": list(r["test_loss_ci"])}
+        for n, r in data["rows"].items()
+    }
+    data.update({"preset": preset, "keep_prob": keep_prob, "n_seeds": n_seeds, "n_test": n_test})
+    alt = (
+        f"Mean test error and loss with 95 % intervals over {n_seeds} seeds for "
+        + "; ".join(
+            f"{n}: {100 * rows[n]['test_error_ci'][0]:.1f} % error, "
+            f"loss {rows[n]['test_loss_ci'][0]:.2f}"
+            for n in names
+        )
+        + "."
+    )
+    return Drawing(alt=alt, data=data, figure=fig)
+
+
+register(
+    FigureSpec(
+        name="regulariser-table",
+        summary="Dropout beside L2, max-norm and early stopping, and the paper's SGD recipe",
+        group="lab",
+        params=(
+            Param(
+                "preset",
+                "choice",
+                "severe-overfitting",
+                "training-lab preset",
+                choices=tuple(PRESETS),
+            ),
+            Param("keep_prob", "prob", 0.5, "probability a hidden unit is kept"),
+            Param("n_seeds", "int", 20, "seeds (runs per regulariser)", low=2, high=200),
+            Param("n_test", "int", 2000, "held-out test points per seed", low=100, high=100_000),
+        ),
+        build=build_regulariser_table,
+        formats=("png", "svg", "pdf"),
+        size=(1000, 480),
+        cost=12.0,
     )
 )

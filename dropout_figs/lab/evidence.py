@@ -33,8 +33,11 @@ __all__ = [
     "SeedComparison",
     "draw_with_test",
     "expected_calibration_error",
+    "mean_interval",
     "paired_over_seeds",
     "paired_summary",
+    "regulariser_table",
+    "regulariser_variants",
     "reliability_bins",
     "run_configuration",
 ]
@@ -284,6 +287,34 @@ def _metrics(params, x, y):
     return p, loss, float(np.mean(p.argmax(1) == y))
 
 
+def _preset_splits(spec, seeds, *, n_samples, noise, n_test):
+    """Each seed's own draw of the preset's data, with a test set; and the sizes."""
+    kwargs = dict(spec.dataset_kwargs)
+    n_total = check_count(n_samples or kwargs.get("n_samples", 200), "n_samples", low=8)
+    noise = kwargs.get("noise") if noise is None else noise
+    n_val = round(n_total * kwargs.get("val_fraction", 0.5))
+    n_train = n_total - n_val
+    splits = [
+        draw_with_test(
+            spec.dataset,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            noise=noise,
+            rng=np.random.default_rng([s, _DATA_KEY]),
+        )
+        for s in seeds
+    ]
+    sizes = {
+        "dataset": spec.dataset,
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
+        "noise": splits[0][0].noise,
+    }
+    return splits, sizes
+
+
 def paired_over_seeds(
     preset: str = "severe-overfitting",
     *,
@@ -326,27 +357,11 @@ def paired_over_seeds(
     seeds = [check_count(s, "seeds entry", low=0, high=2**63 - 1) for s in seeds]
     if len(seeds) < 2:
         raise DropoutFigsError(f"seeds must hold at least 2 seeds; got {len(seeds)}")
-    kwargs = dict(spec.dataset_kwargs)
-    n_total = check_count(n_samples or kwargs.get("n_samples", 200), "n_samples", low=8)
-    noise = kwargs.get("noise") if noise is None else noise
-    n_val = round(n_total * kwargs.get("val_fraction", 0.5))
-    n_train = n_total - n_val
     base = (config or spec.config).replace(keep_prob=1.0, input_keep_prob=1.0)
     variants = {"without": base, "with": base.replace(keep_prob=keep_prob)}
     if doubled_budget:
         variants["with_2x"] = variants["with"].replace(epochs=2 * base.epochs)
-
-    splits = [
-        draw_with_test(
-            spec.dataset,
-            n_train=n_train,
-            n_val=n_val,
-            n_test=n_test,
-            noise=noise,
-            rng=np.random.default_rng([s, _DATA_KEY]),
-        )
-        for s in seeds
-    ]
+    splits, sizes = _preset_splits(spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test)
     configs, datasets, run_seeds = [], [], []
     for cfg in variants.values():
         configs += [cfg] * len(seeds)
@@ -368,17 +383,122 @@ def paired_over_seeds(
             pooled_y.append(y_test)
         reliability[name] = reliability_bins(np.concatenate(pooled_p), np.concatenate(pooled_y))
         out[name] = {
-            "config": run_configuration(
-                cfg,
-                dataset=spec.dataset,
-                n_train=n_train,
-                n_val=n_val,
-                n_test=n_test,
-                noise=splits[0][0].noise,
-            ),
+            "config": run_configuration(cfg, **sizes),
             "metrics": m,
         }
     return SeedComparison(seeds=seeds, variants=out, reliability=reliability)
 
 
 _METRICS = ("test_loss", "test_acc", "test_ece", "val_loss", "val_acc", "train_loss", "train_acc")
+
+
+# =========================================================================== regularisers
+def mean_interval(values, *, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` over seeds and its Student-t interval: ``(mean, low, high)``."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return float(x.mean()), float(x.mean()) - half, float(x.mean()) + half
+
+
+def regulariser_variants(
+    base: TrainConfig, *, keep_prob: float = 0.5, l2: float = 1e-3, max_norm: float = 3.0
+) -> dict[str, TrainConfig]:
+    """The rows of a toy Table 9 and of the Appendix A.2 recipe, as configurations.
+
+    ``"early stopping"`` is the plain network; :func:`regulariser_table`
+    stops it at each seed's best validation epoch. The last three rows train
+    dropout + max-norm with SGD: the usual learning rate, then 10x higher
+    with momentum 0.95 and 0.99 (the paper's advice).
+    """
+    plain = base.replace(keep_prob=1.0, input_keep_prob=1.0, l2=0.0, max_norm=None)
+    drop = plain.replace(keep_prob=keep_prob)
+    sgd = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9}
+    return {
+        "none": plain,
+        "L2": plain.replace(l2=l2),
+        "max-norm": plain.replace(max_norm=max_norm),
+        "early stopping": plain,
+        "dropout": drop,
+        "dropout + L2": drop.replace(l2=l2),
+        "dropout + max-norm": drop.replace(max_norm=max_norm),
+        "SGD, lr 0.01, momentum 0.9, dropout + max-norm": drop.replace(**sgd, max_norm=max_norm),
+        "SGD, lr 0.1, momentum 0.95, dropout + max-norm": drop.replace(
+            **{**sgd, "lr": 0.1, "momentum": 0.95}, max_norm=max_norm
+        ),
+        "SGD, lr 0.1, momentum 0.99, dropout + max-norm": drop.replace(
+            **{**sgd, "lr": 0.1, "momentum": 0.99}, max_norm=max_norm
+        ),
+    }
+
+
+def regulariser_table(
+    preset: str = "severe-overfitting",
+    *,
+    seeds: Sequence[int] = tuple(range(20)),
+    n_test: int = N_TEST,
+    keep_prob: float = 0.5,
+    l2: float = 1e-3,
+    max_norm: float = 3.0,
+    jobs: int | None = None,
+) -> dict:
+    """Held-out error and loss of each regulariser over seeds, on one toy data set.
+
+    Every row trains the preset's network on the same per-seed data, initial
+    weights and batch order (see :func:`paired_over_seeds`). Early stopping
+    picks, per seed, the epoch with the lowest validation loss of the plain run
+    and retrains to that epoch (same seed, so the same run, stopped there).
+
+    Returns
+    -------
+    dict
+        ``rows``: name -> ``config``, per-seed ``test_error`` and ``test_loss``,
+        their ``(mean, low, high)`` 95 % intervals, and the paired difference
+        from ``"none"`` (:class:`PairedSummary` as a dict); and ``seeds``.
+    """
+    spec = get_preset(preset)
+    seeds = [check_count(s, "seeds entry", low=0, high=2**63 - 1) for s in seeds]
+    if len(seeds) < 2:
+        raise DropoutFigsError(f"seeds must hold at least 2 seeds; got {len(seeds)}")
+    variants = regulariser_variants(spec.config, keep_prob=keep_prob, l2=l2, max_norm=max_norm)
+    splits, sizes = _preset_splits(spec, seeds, n_samples=None, noise=None, n_test=n_test)
+    data = [d for d, _, _ in splits]
+    names = [n for n in variants if n != "early stopping"]
+    results = train_many(
+        [variants[n] for n in names for _ in seeds],
+        data * len(names),
+        seeds=seeds * len(names),
+        paired=True,
+        jobs=jobs,
+    )
+    runs = {n: results[i * len(seeds) : (i + 1) * len(seeds)] for i, n in enumerate(names)}
+    # Early stopping: the same plain run, stopped at its best validation epoch.
+    stops = [int(np.argmin(r.history["val_loss"])) + 1 for r in runs["none"]]
+    plain = variants["early stopping"]
+    runs["early stopping"] = train_many(
+        [plain.replace(epochs=e) for e in stops], data, seeds=seeds, paired=True, jobs=jobs
+    )
+
+    rows = {}
+    for name in variants:
+        err = np.empty(len(seeds))
+        loss = np.empty(len(seeds))
+        for j, (res, (_, x_test, y_test)) in enumerate(zip(runs[name], splits, strict=True)):
+            _, loss[j], acc = _metrics(res.params, x_test, y_test)
+            err[j] = 1.0 - acc
+        config = run_configuration(variants[name], **sizes)
+        if name == "early stopping":
+            config["epochs"] = stops
+            config["n_updates"] = [config["updates_per_epoch"] * e for e in stops]
+        rows[name] = {"config": config, "test_error": err, "test_loss": loss}
+    for row in rows.values():
+        row["test_error_ci"] = mean_interval(row["test_error"])
+        row["test_loss_ci"] = mean_interval(row["test_loss"])
+        row["vs_none_error"] = paired_summary(
+            rows["none"]["test_error"], row["test_error"], higher_is_better=False
+        ).to_dict()
+        row["vs_none_loss"] = paired_summary(
+            rows["none"]["test_loss"], row["test_loss"], higher_is_better=False
+        ).to_dict()
+    return {"seeds": seeds, "rows": rows}
