@@ -254,7 +254,10 @@ def test_train_is_deterministic_and_records_history(moons):
     for (W6, _), (W, _) in zip(a.snapshots[6], a.params, strict=True):
         np.testing.assert_array_equal(W6, W)
     m = a.metrics()
-    assert set(m) == {"train_loss", "val_loss", "train_acc", "val_acc", "gap", "epochs", "seconds"}
+    assert set(m) == {
+        *("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc"),
+        *("gap", "epochs", "seconds"),
+    }
     assert m["gap"] == pytest.approx(m["val_loss"] - m["train_loss"])
     assert m["epochs"] == 6
     # eval-mode numbers are those of mlp.predict_proba on the final weights
@@ -632,3 +635,76 @@ def test_a_diverged_run_stops_at_once_and_says_so(moons):
     healthy = lab.train(SMALL, moons, rng=rng(0))
     assert healthy.diverged_epoch is None
     assert "diverged" not in healthy.metrics()
+
+
+# --------------------------------------------------------------------------- held-out test set
+def test_test_points_never_change_the_training_and_validation_points():
+    a = make_dataset("spiral", n_samples=90, rng=rng(4))
+    b = make_dataset("spiral", n_samples=90, n_test=0, rng=rng(4))
+    c = make_dataset("spiral", n_samples=90, n_test=37, rng=rng(4))
+    for d in (b, c):
+        np.testing.assert_array_equal(d.x_train, a.x_train)
+        np.testing.assert_array_equal(d.y_val, a.y_val)
+    assert (a.n_test, b.n_test, c.n_test) == (2000, 0, 37)
+    assert a.x_test.shape == (2000, 2)
+    # same distribution, same standardisation: about balanced, mean ~0, sd ~1
+    assert abs(a.y_test.mean() - 0.5) < 0.02
+    np.testing.assert_allclose(a.x_test.mean(axis=0), 0.0, atol=0.25)
+    np.testing.assert_allclose(a.x_test.std(axis=0), 1.0, atol=0.25)
+    assert not a.x_test.flags.writeable
+    with pytest.raises(DropoutFigsError, match="n_test must be a whole number"):
+        make_dataset("moons", n_test=-1, rng=rng(0))
+
+
+def test_engine_evaluates_the_test_set_once_at_the_end(moons):
+    result = lab.train(SMALL, moons, rng=rng(3))
+    for key in ("test_loss", "test_acc"):
+        h = result.history[key]
+        assert h.shape == (SMALL.epochs,)
+        assert np.isnan(h[:-1]).all()
+    loss, acc = loop.evaluate(result.raw_params, moons.x_test, moons.y_test, config=SMALL)
+    m = result.metrics()
+    assert m["test_loss"] == pytest.approx(loss, rel=1e-12)
+    assert m["test_acc"] == acc
+    assert 0.5 < m["test_acc"] <= 1.0
+    no_test = make_dataset("moons", n_samples=60, noise=0.3, n_test=0, rng=rng(0))
+    plain = lab.train(SMALL, no_test, rng=rng(3))
+    assert "test_loss" not in plain.history
+    assert "test_loss" not in plain.metrics()
+    # the test set changes nothing else
+    np.testing.assert_array_equal(plain.history["val_loss"], result.history["val_loss"])
+
+
+# --------------------------------------------------------------------------- digits
+def test_digits_are_real_images_split_three_ways():
+    d = make_dataset("digits", rng=rng(0))
+    assert (d.n_train, d.n_val, d.n_test) == (300, 300, 1197)
+    assert d.x_train.shape == (300, 64)
+    assert d.n_classes == 10
+    assert set(np.unique(d.y_train)) == set(range(10))
+    x = np.concatenate([d.x_train, d.x_val, d.x_test])
+    assert x.min() == 0.0
+    assert x.max() == 1.0
+    # every image once: 1,797 distinct rows
+    assert len(np.unique(x, axis=0)) == len(np.unique(_all_digit_images(), axis=0))
+    small = make_dataset("digits", n_samples=100, n_test=50, rng=rng(0))
+    assert (small.n_train, small.n_val, small.n_test) == (50, 50, 50)
+    with pytest.raises(DropoutFigsError, match="n_samples must be a whole number from 4 to 1,796"):
+        make_dataset("digits", n_samples=1797, rng=rng(0))
+    with pytest.raises(DropoutFigsError, match=r"n_test .* got 1198"):
+        make_dataset("digits", n_test=1198, rng=rng(0))
+
+
+def _all_digit_images():
+    from sklearn.datasets import load_digits
+
+    return load_digits().data / 16.0
+
+
+def test_digits_default_config_learns():
+    data_kwargs, config = lab.config.DATASET_DEFAULTS["digits"]
+    data = make_dataset("digits", **data_kwargs, rng=rng(0))
+    assert config.layer_sizes(64, 10) == (64, 512, 512, 10)
+    lab.check_cost(config, data, n_models=2)
+    result = lab.train(config.replace(epochs=3), data, rng=rng(0))
+    assert result.metrics()["test_acc"] > 0.6  # chance is 0.1

@@ -10,7 +10,17 @@ import pytest
 from dropout_figs.cli import main
 from dropout_figs.cli._progress import Progress
 
-KEYS = {"train_loss", "val_loss", "train_acc", "val_acc", "gap", "epochs", "seconds"}
+KEYS = {
+    "train_loss",
+    "val_loss",
+    "test_loss",
+    "train_acc",
+    "val_acc",
+    "test_acc",
+    "gap",
+    "epochs",
+    "seconds",
+}
 FAST = ["--layers", "1", "--width", "8", "--epochs", "3", "--n-samples", "40"]
 
 
@@ -238,3 +248,14 @@ def test_too_big_a_run_is_refused_in_one_line(capsys, argv, message):
     assert err.count("\n") == 1
     assert "too big" in err
     assert message in err
+
+
+def test_digits_compare_with_their_defaults(capsys):
+    status, out, _ = run(capsys, "--dataset", "digits", "--compare", "--epochs", "2")
+    assert status == 0
+    assert "digits: 250 training + 250 validation points (+ 1297 held-out test points)" in out
+    assert "network 64-512-512-10, keep prob 0.5 (drop rate 0.5), input drop rate 0.2" in out
+    assert "test accuracy" in out
+    status, out, _ = run(capsys, "--dataset", "digits", "--compare", "--epochs", "2", "--json")
+    both = json.loads(out)
+    assert both["with_dropout"]["test_acc"] > 0.5

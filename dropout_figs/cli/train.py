@@ -24,7 +24,8 @@ FORMATS = ("png", "svg", "pdf")
 def add_arguments(parser) -> None:
     """Add the ``train`` options to ``parser`` (an argparse parser or subparser)."""
     parser.description = (
-        "Train a small MLP (NumPy, hand-written backprop) on a toy 2-D data set and print "
+        "Train a small MLP (NumPy, hand-written backprop) on a toy 2-D data set or the 8x8 "
+        "digits and print "
         "the final losses and accuracies. keep_prob = probability a hidden unit is kept; "
         "drop_rate = 1 - keep_prob. Flags override the values of --preset."
     )
@@ -35,7 +36,8 @@ def add_arguments(parser) -> None:
         "--dataset",
         metavar="NAME",
         default=None,
-        help="blobs, circles, xor, moons or spiral (default moons)",
+        help="blobs, circles, xor, moons, spiral (toy 2-D sets) or digits (8x8 images, "
+        "10 classes; default net 64-512-512-10) (default moons)",
     )
     parser.add_argument(
         "--layers", metavar="N", default=None, help="number of hidden layers (default 3)"
@@ -82,6 +84,12 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--val-fraction", metavar="F", default=None, help="share held out (default 0.5)"
     )
+    parser.add_argument(
+        "--n-test",
+        metavar="N",
+        default=None,
+        help="held-out test points (default 2000; digits: the remaining images)",
+    )
     parser.add_argument("--seed", metavar="N", default="0", help="random seed (default 0)")
     parser.add_argument(
         "--compare",
@@ -118,7 +126,7 @@ _CONFIG_FLAGS = {
     "max_norm": "max_norm",
     "scheme": "scheme",
 }
-_DATA_FLAGS = ("n_samples", "noise", "val_fraction")
+_DATA_FLAGS = ("n_samples", "noise", "val_fraction", "n_test")
 
 
 def _flag(name: str) -> str:
@@ -128,15 +136,17 @@ def _flag(name: str) -> str:
 def _setup(args):
     """The data set, the training configuration and the training stream from the flags."""
     from ..lab import TrainConfig, get_preset
+    from ..lab.config import DATASET_DEFAULTS
     from ..lab.data import make_dataset
 
     if args.preset is not None:
         preset = get_preset(args.preset)
         dataset, data_kwargs, config = preset.dataset, dict(preset.dataset_kwargs), preset.config
+        dataset = args.dataset if args.dataset is not None else dataset
     else:
-        dataset, data_kwargs, config = "moons", {}, TrainConfig()
-    if args.dataset is not None:
-        dataset = args.dataset
+        dataset = args.dataset if args.dataset is not None else "moons"
+        data_kwargs, config = DATASET_DEFAULTS.get(dataset, ({}, TrainConfig()))
+        data_kwargs = dict(data_kwargs)
     data_kwargs.update({k: getattr(args, k) for k in _DATA_FLAGS if getattr(args, k) is not None})
     changes = {
         f: getattr(args, a) for f, a in _CONFIG_FLAGS.items() if getattr(args, a) is not None
@@ -194,8 +204,8 @@ def _describe(config, data):
     if config.input_keep_prob < 1:
         drop += f", input drop rate {1 - config.input_keep_prob:g}"
     return (
-        f"{data.name}: {data.n_train} training + {data.n_val} validation points, "
-        f"noise {data.noise:g}\n"
+        f"{data.name}: {data.n_train} training + {data.n_val} validation points "
+        f"(+ {data.n_test} held-out test points), noise {data.noise:g}\n"
         f"network {sizes}, {drop}, {config.optimizer} lr {config.lr:g}, "
         f"batch {config.batch_size}, {config.epochs} epochs"
     )
@@ -205,11 +215,15 @@ def _table(columns: dict[str, dict]) -> str:
     rows = [
         ("train loss", "train_loss", "{:.4f}"),
         ("val loss", "val_loss", "{:.4f}"),
+        ("test loss", "test_loss", "{:.4f}"),
         ("gap (val - train)", "gap", "{:+.4f}"),
         ("train accuracy", "train_acc", "{:.1%}"),
         ("val accuracy", "val_acc", "{:.1%}"),
+        ("test accuracy", "test_acc", "{:.1%}"),
         ("seconds", "seconds", "{:.2f}"),
     ]
+    first = next(iter(columns.values()))
+    rows = [r for r in rows if r[1] in first]
     head = ["", *columns]
     body = [[label] + [fmt.format(m[key]) for m in columns.values()] for label, key, fmt in rows]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]

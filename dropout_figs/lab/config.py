@@ -13,6 +13,7 @@ from .data import Dataset, make_dataset
 from .mlp import SCHEMES
 
 __all__ = [
+    "DATASET_DEFAULTS",
     "HISTORY_KEYS",
     "MAX_TRAIN_BYTES",
     "MAX_TRAIN_SECONDS",
@@ -55,23 +56,31 @@ class TrainCost:
 
 
 def estimate_cost(
-    config, *, n_inputs: int, n_classes: int, n_train: int, n_eval: int, n_models: int = 1
+    config,
+    *,
+    n_inputs: int,
+    n_classes: int,
+    n_train: int,
+    n_eval: int,
+    n_test: int = 0,
+    n_models: int = 1,
 ) -> TrainCost:
     """Estimate the time and memory of training ``n_models`` networks of ``config``.
 
     Time: every epoch costs about one multiply-add per parameter for each
-    training example's forward and backward passes (3x) and each evaluated
-    example (``n_eval``: training, validation and test points). Memory: the
+    training example's forward and backward passes (3x) and each example
+    evaluated every epoch (``n_eval``: training and validation points), plus
+    the ``n_test`` test points evaluated once at the end. Memory: the
     engine's flat buffers (weights, gradients, optimiser state, copies: 8 per
     parameter) and its activations (batch and evaluation, ~4 arrays a layer).
     """
     sizes = config.layer_sizes(n_inputs, n_classes)
     n_params = sum((i + 1) * o for i, o in itertools.pairwise(sizes))
-    units = float(n_models) * config.epochs * n_params * (3 * n_train + n_eval)
+    units = float(n_models) * n_params * (config.epochs * (3 * n_train + n_eval) + n_test)
     batch = min(config.batch_size, n_train)
     steps = -(-n_train // batch)
     overhead = config.epochs * (steps * _SECONDS_PER_STEP + _SECONDS_PER_EPOCH)
-    activations = sum(sizes[1:]) * (4 * batch + 3 * n_eval) + sum(sizes) * n_train
+    activations = sum(sizes[1:]) * (4 * batch + 3 * max(n_eval, n_test)) + sum(sizes) * n_train
     return TrainCost(
         units=units,
         seconds=units / _UNITS_PER_SECOND + overhead,
@@ -84,13 +93,13 @@ def check_cost(config, data, *, n_models: int = 1) -> TrainCost:
 
     The message is one line: the estimate, the cap, and which parameter to lower.
     """
-    n_eval = data.n_train + data.n_val + getattr(data, "n_test", 0)
     cost = estimate_cost(
         config,
         n_inputs=data.x_train.shape[1],
         n_classes=data.n_classes,
         n_train=data.n_train,
-        n_eval=n_eval,
+        n_eval=data.n_train + data.n_val,
+        n_test=data.n_test,
         n_models=n_models,
     )
     if cost.seconds <= MAX_TRAIN_SECONDS and cost.bytes <= MAX_TRAIN_BYTES:
@@ -212,7 +221,9 @@ class TrainResult:
         (mean cross-entropy), ``train_acc``, ``val_acc``; and
         ``train_loss_dropout``, the mean of that epoch's mini-batch losses with
         dropout on (what a training loop prints; it sits above the eval-mode
-        losses, which is why validation loss can be below it).
+        losses, which is why validation loss can be below it). With test points,
+        also ``test_loss`` and ``test_acc``: evaluated once, after the last
+        epoch (NaN before it), so that a large test set costs no time per epoch.
     snapshots : dict of int -> list of (W, b)
         Eval-ready weights at the end of the requested epochs (0 = initial).
     init_params : list of (W, b)
@@ -243,13 +254,17 @@ class TrainResult:
     diverged_epoch: int | None = None
 
     def metrics(self) -> dict:
-        """Final-epoch numbers: train/val loss and accuracy, the gap, epochs, seconds.
+        """Final-epoch numbers: train/val(/test) loss and accuracy, the gap, epochs, seconds.
+
+        ``test_loss`` and ``test_acc`` (on the data set's held-out test points)
+        are there when it has any.
 
         ``gap = val_loss - train_loss`` (eval mode); large and growing = overfitting.
         A run that diverged also has ``diverged: True`` and ``diverged_epoch``.
         """
         h = self.history
-        out = {k: float(h[k][-1]) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+        keys = ("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc")
+        out = {k: float(h[k][-1]) for k in keys if k in h}
         out["gap"] = out["val_loss"] - out["train_loss"]
         out["epochs"] = len(h["train_loss"])
         out["seconds"] = float(self.seconds)
@@ -378,6 +393,19 @@ PRESETS: dict[str, Preset] = {
             _SEVERE.replace(keep_prob=0.5),
         ),
     )
+}
+
+
+#: What ``dropout-figs train --dataset NAME`` starts from when no preset is given:
+#: ``(make_dataset arguments, TrainConfig)``. The digits get a wide net (64-512-512-10)
+#: on 250 training images, with the paper's keep probabilities (0.5 hidden, 0.8 input).
+DATASET_DEFAULTS: dict[str, tuple[dict, TrainConfig]] = {
+    "digits": (
+        {"n_samples": 500},
+        TrainConfig(
+            hidden_layers=2, width=512, keep_prob=0.5, input_keep_prob=0.8, epochs=60, lr=1e-3
+        ),
+    ),
 }
 
 

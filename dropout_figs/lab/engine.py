@@ -125,6 +125,11 @@ class _Stack:
         self.x_eval = aug(np.stack([np.concatenate([d.x_train, d.x_val]) for d in datasets]))
         self.y_eval = np.stack([np.concatenate([d.y_train, d.y_val]) for d in datasets])
         self.onehot_eval = eye[self.y_eval]
+        # the held-out test points, evaluated once, after training (keeps epochs cheap)
+        self.n_test = len(d0.y_test)
+        if self.n_test:
+            self.x_test = aug(np.stack([d.x_test for d in datasets]))
+            self.onehot_test = eye[np.stack([d.y_test for d in datasets])]
         self.row_offset = (np.arange(M) * n)[:, None]
 
         # ---- one flat buffer each for parameters, gradients, optimiser state
@@ -325,7 +330,15 @@ class _Stack:
     # ------------------------------------------------------------------ evaluation
     def _evaluate(self):
         """Eval-mode (loss, accuracy) per model on the training and on the validation set."""
-        x = self.x_eval
+        losses, correct = self._eval_points(self.x_eval, self.onehot_eval)
+        n = self.n_train
+        return (
+            (losses[:, :n].mean(axis=1), correct[:, :n].mean(axis=1)),
+            (losses[:, n:].mean(axis=1), correct[:, n:].mean(axis=1)),
+        )
+
+    def _eval_points(self, x, onehot):
+        """Eval-mode cross-entropy and correctness per model and point, both (M, n)."""
         buf = self._buffers(x.shape[1], need_masks=False)
         h_prev = x
         if self.any_classic:
@@ -343,7 +356,7 @@ class _Stack:
         np.matmul(h_prev, self.Wb[L], out=logits)
         _reduce_classes(np.maximum, logits, out=buf.rowmax)
         np.subtract(logits, buf.rowmax, out=probs)
-        np.multiply(probs, self.onehot_eval, out=buf.tmp)
+        np.multiply(probs, onehot, out=buf.tmp)
         _reduce_classes(np.add, buf.tmp, out=buf.picked)
         # correct iff the true class has the largest logit: logit_y - max == 0 exactly
         correct = (buf.picked == 0.0)[:, :, 0]
@@ -351,12 +364,7 @@ class _Stack:
         _reduce_classes(np.add, probs, out=buf.rowsum)
         np.log(buf.rowsum, out=buf.rowsum)
         np.subtract(buf.rowsum, buf.picked, out=buf.picked)
-        losses = buf.picked[:, :, 0]
-        n = self.n_train
-        return (
-            (losses[:, :n].mean(axis=1), correct[:, :n].mean(axis=1)),
-            (losses[:, n:].mean(axis=1), correct[:, n:].mean(axis=1)),
-        )
+        return buf.picked[:, :, 0], correct
 
     def params_of(self, m, *, eval_ready=True):
         """Copies of model m's weights as a list of (W, b)."""
@@ -416,6 +424,11 @@ class _Stack:
             if stop_on_divergence and diverged.any():
                 history = {k: v[:, : epoch + 1] for k, v in history.items()}
                 break
+        if self.n_test:
+            losses, correct = self._eval_points(self.x_test, self.onehot_test)
+            for key, per_point in (("test_loss", losses), ("test_acc", correct)):
+                history[key] = np.full((M, epoch + 1), np.nan)
+                history[key][:, -1] = per_point.mean(axis=1)
         seconds = (time.perf_counter() - t0) / M
         cpu_seconds = (time.thread_time() - cpu0) / M
         return [

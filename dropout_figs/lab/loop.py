@@ -163,4 +163,10 @@ def train_loop(params, data, config, *, order_rng, mask_rng):
             loss, acc = evaluate(params, x, y, config=c)
             history.setdefault(f"{split}_loss", []).append(loss)
             history.setdefault(f"{split}_acc", []).append(acc)
-    return params, {k: np.array(v) for k, v in history.items()}
+    history = {k: np.array(v) for k, v in history.items()}
+    if data.n_test:  # the held-out test set, once at the end (NaN for the epochs before)
+        loss, acc = evaluate(params, data.x_test, data.y_test, config=c)
+        for key, value in (("test_loss", loss), ("test_acc", acc)):
+            history[key] = np.full(c.epochs, np.nan)
+            history[key][-1] = value
+    return params, history

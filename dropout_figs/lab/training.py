@@ -184,6 +184,7 @@ def _group_key(config, data):
         config.optimizer,
         len(data.y_train),
         len(data.y_val),
+        data.n_test,
     )
 
 
