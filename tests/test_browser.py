@@ -465,6 +465,28 @@ def test_training_lab(visit, browser):
     v.shot("training-lab-spiral", full_page=False)
 
 
+def test_explorables_follow_the_dark_scheme(visit):
+    v = visit("simulator.md", **_reduced())
+    page = v.page
+    page.wait_for_selector(f"{SIM}[data-df-ready]")
+
+    def colours():
+        return page.evaluate(
+            """s => { const css = getComputedStyle(document.querySelector(s));
+                 return ['--df-bg', '--df-fg', '--df-kept']
+                   .map(k => css.getPropertyValue(k).trim()); }""",
+            SIM,
+        )
+
+    before = colours()
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_function("() => document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    after = colours()
+    assert before[0] != after[0]
+    assert before[1] != after[1]
+    v.assert_clean()
+
+
 def test_explorables_start_paused_with_reduced_motion(visit):
     v = visit("simulator.md", **_reduced())
     v.page.wait_for_selector(f"{SIM}[data-df-ready]")

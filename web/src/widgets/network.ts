@@ -132,7 +132,9 @@ export function mountNetwork(root: HTMLElement): void {
   const counts = h("table", { class: "df-net__counts" });
   const prediction = h("p", { class: "df-net__prediction", "aria-live": "polite" });
   const spark = h("canvas", { class: "df-canvas df-net__spark", role: "img" });
-  const command = new CommandBox("The same network as an animation for your slides:");
+  const command = new CommandBox(
+    "The same width, keep probability and seed as slide-ready animations (the figures draw their own weights and masks):",
+  );
   const form = h(
     "form",
     { class: "df-controls", "aria-label": "Network settings" },
