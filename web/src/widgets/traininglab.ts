@@ -39,7 +39,9 @@ function readPresets(root: HTMLElement): PresetJson[] {
     document.querySelector<HTMLScriptElement>("script[data-df-presets]");
   if (!blob) return [];
   try {
-    return JSON.parse(blob.textContent ?? "[]") as PresetJson[];
+    // Only presets on a data set the browser can draw (a new package data set waits for its port).
+    const all = JSON.parse(blob.textContent ?? "[]") as PresetJson[];
+    return all.filter((p) => DATASETS.includes(p.dataset));
   } catch {
     return [];
   }
