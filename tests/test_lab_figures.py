@@ -18,11 +18,10 @@ from PIL import Image
 
 import dropout_figs as df
 from dropout_figs._validate import DropoutFigsError
-from dropout_figs.figures import get_figure
+from dropout_figs.figures import get_figure, labkit, mechanisms
 from dropout_figs.figures import plotting as pl
-from dropout_figs.figures import training as fl
 from dropout_figs.figures.catalogue import jsonable
-from dropout_figs.lab import PRESETS
+from dropout_figs.lab import PRESETS, mlp, train
 from dropout_figs.render import Request, draw_encoded, render
 from dropout_figs.style import COLORS
 
@@ -239,7 +238,7 @@ def test_shared_palette_keeps_key_colours_exact():
 
 def test_grid_evaluation_in_chunks_matches_one_call():
     x = np.random.default_rng(0).normal(size=(5000, 2))
-    out = fl.eval_grid(lambda p: np.c_[p.sum(1), p[:, 0]], x, 2, chunk=777)
+    out = labkit.eval_grid(lambda p: np.c_[p.sum(1), p[:, 0]], x, 2, chunk=777)
     assert np.allclose(out, np.c_[x.sum(1), x[:, 0]])
 
 
@@ -254,14 +253,14 @@ def test_dropout_lowers_validation_loss_on_the_overfitting_preset():
     wins = []
     for seed in SEEDS:
         r_data, r_train = np.random.default_rng(seed).spawn(2)
-        data, config = fl._setup(
+        data, config = labkit.preset_run(
             kw["preset"],
             rng=r_data,
             width=kw["width"],
             n_epochs=kw["n_epochs"],
             keep_prob=kw["keep_prob"],
         )
-        runs = fl.paired_training(config, data, rng=r_train)
+        runs = labkit.paired_training(config, data, rng=r_train)
         m0, m1 = runs["without_dropout"].metrics(), runs["with_dropout"].metrics()
         wins.append(m1["val_loss"] < m0["val_loss"])
         assert m1["gap"] < m0["gap"]  # and the generalisation gap is smaller, every seed
@@ -290,11 +289,11 @@ def test_figure_numbers_are_a_pure_function_of_the_inputs(defaults):
 
 def test_snapshots_training_matches_compare():
     """paired_training with snapshots gives the nets compare() gives (same streams)."""
-    data, config = fl._setup(
+    data, config = labkit.preset_run(
         "severe-overfitting", rng=np.random.default_rng(0), n_epochs=6, width=16, keep_prob=0.5
     )
-    a = fl.paired_training(config, data, rng=np.random.default_rng(1))
-    b = fl.paired_training(config, data, rng=np.random.default_rng(1), snapshot_epochs=(0, 6))
+    a = labkit.paired_training(config, data, rng=np.random.default_rng(1))
+    b = labkit.paired_training(config, data, rng=np.random.default_rng(1), snapshot_epochs=(0, 6))
     for key in a:
         for (w1, _), (w2, _) in zip(a[key].params, b[key].snapshots[6], strict=True):
             assert np.allclose(w1, w2, atol=1e-9)
@@ -322,12 +321,14 @@ def _mc_gaps(scheme, seed, *, n_repeats=2):
     """|MC error - weight-scaling error| at T = 1 and T = 64 for the figure's experiment."""
     kw = get_figure("mc-vs-weight-scaling").defaults()
     r_data, r_train, r_mc = np.random.default_rng(seed).spawn(3)
-    split = fl.draw_split("moons", n_train=100, n_test=2000, noise=0.3, rng=r_data)
+    split = labkit.draw_split("moons", n_train=100, n_test=2000, noise=0.3, rng=r_data)
     config = PRESETS["moons"].config.replace(
         keep_prob=kw["keep_prob"], scheme=scheme, epochs=kw["n_epochs"]
     )
-    result = fl.train(config, split.data, rng=r_train)
-    res = fl.mc_vs_weight_scaling(result, split.x_test, split.y_test, rng=r_mc, n_repeats=n_repeats)
+    result = train(config, split.data, rng=r_train)
+    res = mechanisms.mc_vs_weight_scaling(
+        result, split.x_test, split.y_test, rng=r_mc, n_repeats=n_repeats
+    )
     err, loss = res["error"].mean(1), res["loss"].mean(1)
     assert loss[-1] < loss[0]  # averaging more nets always helps the loss
     return abs(err[0] - res["ws_error"]), abs(err[-1] - res["ws_error"])
@@ -364,11 +365,11 @@ def test_activations_sparser_with_dropout():
     sparser, lower = [], []
     for seed in SEEDS:
         r_data, r_train = np.random.default_rng(seed).spawn(2)
-        data, config = fl._setup(
+        data, config = labkit.preset_run(
             kw["preset"], rng=r_data, n_epochs=kw["n_epochs"], keep_prob=kw["keep_prob"]
         )
-        runs = fl.paired_training(config, data, rng=r_train)
-        acts = {k: fl.mlp.hidden_activations(r.params, data.x_val)[-1] for k, r in runs.items()}
+        runs = labkit.paired_training(config, data, rng=r_train)
+        acts = {k: mlp.hidden_activations(r.params, data.x_val)[-1] for k, r in runs.items()}
         zeros = {k: np.mean(a <= 0) for k, a in acts.items()}
         sparser.append(zeros["with_dropout"] > zeros["without_dropout"])
         lower.append(acts["with_dropout"].mean() < acts["without_dropout"].mean())
@@ -386,11 +387,11 @@ def test_activation_sparsity_figure_numbers(defaults):
 def test_batchnorm_variance_shift(seed):
     rng = np.random.default_rng(seed)
     for q in (0.3, 0.5, 0.8):
-        r = fl.batchnorm_variance_shift(q, rng=rng)
+        r = mechanisms.batchnorm_variance_shift(q, rng=rng)
         assert r["ratio"] < 0.95
         assert abs(r["ratio"] - r["theory_ratio"]) < 0.05
         assert r["eval_out"].std() < r["train_out"].std()
-    r = fl.batchnorm_variance_shift(1.0, rng=rng)
+    r = mechanisms.batchnorm_variance_shift(1.0, rng=rng)
     assert r["theory_ratio"] == pytest.approx(1.0)
     assert abs(r["ratio"] - 1.0) < 0.05  # no shift without dropout, up to sampling noise
     assert abs(r["eval_out"].std() - r["train_out"].std()) < 0.05

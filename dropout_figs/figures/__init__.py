@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._validate import DropoutFigsError
-from . import masks, stats, training  # noqa: F401  (registers; catalogue order)
-
-# isort: split
-from . import evidence  # noqa: F401  (registers after the topics above)
 from .catalogue import _REGISTRY, FigureSpec
+
+# The topic modules register their figures when imported: this order is the catalogue order.
+# isort: off
+from . import masks, stats  # noqa: F401
+from . import training, inference, sweeps, mechanisms  # noqa: F401
+from . import evidence  # noqa: F401
+# isort: on
 
 __all__ = ["figure_names", "get_figure", "iter_figures"]
 

@@ -1,7 +1,7 @@
 """Drawing for the training-lab figures: pure functions of arrays that take an ``ax``.
 
 Nothing here trains, samples or writes files. Each function draws on the axes
-it is given and returns them, so the figure builders (``figures/lab.py``) stay a
+it is given and returns them, so the figure builders (the training-lab topic modules) stay a
 list of computations followed by a list of drawings, and tests can inspect the
 artists.
 """
@@ -16,9 +16,11 @@ from ..style import COLORS
 
 __all__ = [
     "CLASS_COLORS",
+    "animate",
     "class_map_rgb",
     "draw_activation_histograms",
     "draw_bn_histograms",
+    "draw_boundary_panel",
     "draw_class_map",
     "draw_gap_bars",
     "draw_loss_curves",
@@ -179,6 +181,18 @@ def update_class_map(ax, artists, extent, proba):
         contour.remove()
         contour = _boundary(ax, extent, proba)
     return image, contour
+
+
+def draw_boundary_panel(ax, extent, proba, data, title, color):
+    """A class map with ``data``'s validation points (hollow) and training points (filled).
+
+    Returns the artists of :func:`draw_class_map`, for :func:`update_class_map`.
+    """
+    artists = draw_class_map(ax, extent, proba)
+    draw_points(ax, data.x_val, data.y_val, size=12, hollow=True)
+    draw_points(ax, data.x_train, data.y_train, size=18)
+    ax.set_title(title, color=color, fontsize="medium")
+    return artists
 
 
 def draw_points(ax, x, y, *, size=18, hollow=False):
@@ -349,3 +363,24 @@ def frames_to_palette(frames: Sequence[np.ndarray], *, key_colors=(), n_colors=2
     return [
         Image.fromarray(f).quantize(palette=palette_image, dither=Image.Dither.NONE) for f in frames
     ]
+
+
+def animate(fig, setup, update, n_frames):
+    """Frames of one Figure: ``setup()`` draws frame 0, ``update(k)`` changes artists.
+
+    The layout is computed on the first frame and then frozen, so nothing
+    jitters; all frames share one palette (see :func:`frames_to_palette`).
+
+    Returns
+    -------
+    list of PIL.Image.Image
+        ``n_frames`` palette images, ready for a GIF.
+    """
+    setup()
+    frames = [render_rgb(fig)]
+    fig.set_layout_engine("none")
+    for k in range(1, n_frames):
+        update(k)
+        frames.append(render_rgb(fig))
+    keys = ("#FFFFFF", COLORS["ink"], *COLORS.values(), *CLASS_COLORS)
+    return frames_to_palette(frames, key_colors=keys)

@@ -16,7 +16,7 @@ from ..lab import mlp
 from ..style import COLORS
 from . import plotting as pl
 from .catalogue import Canvas, Drawing
-from .training import eval_grid, grid_for
+from .labkit import eval_grid, grid_for
 
 __all__ = ["draw_training_runs", "run_numbers"]
 
