@@ -376,9 +376,12 @@ def test_sweep_keep_prob_shapes(moons):
 
 
 def test_sweep_dataset_size_shapes():
-    out = lab.sweep_dataset_size(SMALL, "moons", [20, 40], keep_probs=(1.0, 0.5), seeds=(0, 1))
-    assert out["val_loss"].shape == (2, 2, 2)
-    assert np.isfinite(out["val_loss"]).all()
+    pools = lab.draw_splits("moons", n_train=40, n_test=100, n_replicates=3, rng=rng(0))
+    out = lab.sweep_dataset_size(SMALL.replace(keep_prob=0.5), pools, [20, 40], seeds=(0, 1))
+    for key in ("without_dropout", "with_dropout"):
+        assert out[key]["test_loss"].shape == (2, 3)
+        assert np.isfinite(out[key]["test_loss"]).all()
+        assert ((out[key]["test_error"] >= 0) & (out[key]["test_error"] <= 1)).all()
 
 
 # --------------------------------------------------------------------------- presets

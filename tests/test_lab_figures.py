@@ -21,7 +21,8 @@ from dropout_figs._validate import DropoutFigsError
 from dropout_figs.figures import get_figure, labkit, mechanisms
 from dropout_figs.figures import plotting as pl
 from dropout_figs.figures.catalogue import jsonable
-from dropout_figs.lab import PRESETS, mlp, train
+from dropout_figs.lab import PRESETS, compare, mlp, train
+from dropout_figs.lab.sweeps import draw_split
 from dropout_figs.render import Request, draw_encoded, render
 from dropout_figs.style import COLORS
 
@@ -260,7 +261,7 @@ def test_dropout_lowers_validation_loss_on_the_overfitting_preset():
             n_epochs=kw["n_epochs"],
             keep_prob=kw["keep_prob"],
         )
-        runs = labkit.paired_training(config, data, rng=r_train)
+        runs = compare(config, data, rng=r_train)
         m0, m1 = runs["without_dropout"].metrics(), runs["with_dropout"].metrics()
         wins.append(m1["val_loss"] < m0["val_loss"])
         assert m1["gap"] < m0["gap"]  # and the generalisation gap is smaller, every seed
@@ -287,13 +288,13 @@ def test_figure_numbers_are_a_pure_function_of_the_inputs(defaults):
     assert again.alt == first.alt
 
 
-def test_snapshots_training_matches_compare():
-    """paired_training with snapshots gives the nets compare() gives (same streams)."""
+def test_snapshots_do_not_change_the_runs():
+    """boundary-evolution's compare() with snapshots: the last snapshot is the final net."""
     data, config = labkit.preset_run(
         "severe-overfitting", rng=np.random.default_rng(0), n_epochs=6, width=16, keep_prob=0.5
     )
-    a = labkit.paired_training(config, data, rng=np.random.default_rng(1))
-    b = labkit.paired_training(config, data, rng=np.random.default_rng(1), snapshot_epochs=(0, 6))
+    a = compare(config, data, rng=np.random.default_rng(1))
+    b = compare(config, data, rng=np.random.default_rng(1), snapshot_epochs=(0, 6))
     for key in a:
         for (w1, _), (w2, _) in zip(a[key].params, b[key].snapshots[6], strict=True):
             assert np.allclose(w1, w2, atol=1e-9)
@@ -321,7 +322,7 @@ def _mc_gaps(scheme, seed, *, n_repeats=2):
     """|MC error - weight-scaling error| at T = 1 and T = 64 for the figure's experiment."""
     kw = get_figure("mc-vs-weight-scaling").defaults()
     r_data, r_train, r_mc = np.random.default_rng(seed).spawn(3)
-    split = labkit.draw_split("moons", n_train=100, n_test=2000, noise=0.3, rng=r_data)
+    split = draw_split("moons", n_train=100, n_test=2000, noise=0.3, rng=r_data)
     config = PRESETS["moons"].config.replace(
         keep_prob=kw["keep_prob"], scheme=scheme, epochs=kw["n_epochs"]
     )
@@ -368,7 +369,7 @@ def test_activations_sparser_with_dropout():
         data, config = labkit.preset_run(
             kw["preset"], rng=r_data, n_epochs=kw["n_epochs"], keep_prob=kw["keep_prob"]
         )
-        runs = labkit.paired_training(config, data, rng=r_train)
+        runs = compare(config, data, rng=r_train)
         acts = {k: mlp.hidden_activations(r.params, data.x_val)[-1] for k, r in runs.items()}
         zeros = {k: np.mean(a <= 0) for k, a in acts.items()}
         sparser.append(zeros["with_dropout"] > zeros["without_dropout"])

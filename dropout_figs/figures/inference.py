@@ -22,22 +22,15 @@ from .labkit import (
 )
 
 
-def _shared_masks(params, n, *, keep_prob, rng):
-    """One mask per hidden layer shared by all ``n`` inputs: one sampled sub-network.
+def _subnetwork_proba(params, x, masks, *, keep_prob):
+    """Class probabilities of the ONE sub-network ``masks`` picks, for every row of ``x``.
 
-    Broadcast views, so the memory is one row per layer whatever ``n`` is.
+    ``masks`` are :func:`~dropout_figs.lab.mlp.sample_masks` drawn for one
+    input; broadcast views share them across the batch (no copy).
     """
-    return [
-        np.broadcast_to(rng.random((1, W.shape[1])) < keep_prob, (n, W.shape[1]))
-        for W, _ in params[:-1]
-    ]
-
-
-def _subnetwork_proba(params, x, masks, *, keep_prob, scheme="inverted"):
     n = len(x)
     views = [np.broadcast_to(m[:1], (n, m.shape[1])) for m in masks]
-    logits = mlp.forward(params, x, keep_masks=views, keep_prob=keep_prob, scheme=scheme)
-    return mlp.softmax(logits)
+    return mlp.softmax(mlp.forward(params, x, keep_masks=views, keep_prob=keep_prob))
 
 
 def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames):
@@ -52,7 +45,7 @@ def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames
     for stream in r_passes.spawn(n_frames):
         # A call on one input at a time samples one sub-network per call; the same
         # masks are used for every grid point and validation point of a frame.
-        masks = _shared_masks(net, 1, keep_prob=keep_prob, rng=stream)
+        masks = mlp.sample_masks(net, 1, keep_prob=keep_prob, rng=stream)
         proba = eval_grid(
             lambda x, m=masks: _subnetwork_proba(net, x, m, keep_prob=keep_prob),
             grid.points,
@@ -140,7 +133,7 @@ def mc_grid(params, points, *, keep_prob, n_passes, rng):
     (the per-point distribution is the same as with per-example masks, and the
     map is smooth instead of speckled). Accumulated chunk by chunk.
     """
-    masks = [_shared_masks(params, 1, keep_prob=keep_prob, rng=s) for s in rng.spawn(n_passes)]
+    masks = [mlp.sample_masks(params, 1, keep_prob=keep_prob, rng=s) for s in rng.spawn(n_passes)]
 
     def moments(x):
         total = np.zeros(len(x))

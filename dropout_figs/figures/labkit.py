@@ -7,15 +7,16 @@ The figure modules (:mod:`.training`, :mod:`.inference`, :mod:`.sweeps`,
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validate import DropoutFigsError
-from ..lab import PRESETS, compare, mlp, train
+from ..lab import PRESETS, mlp
 from ..lab.data import make_dataset
+from ..lab.engine import _one_blas_thread
+from ..lab.sweeps import draw_splits
 from ..style import COLORS
 from .catalogue import Param
 
@@ -37,34 +38,6 @@ def preset_run(preset, *, rng, n_samples=None, width=None, n_epochs=None, keep_p
         if v is not None
     }
     return data, dataclasses.replace(spec.config, **changes)
-
-
-def paired_training(config, data, *, rng, snapshot_epochs=()):
-    """Train the same network (same initial weights, same batches) without and with dropout.
-
-    Without snapshots this is :func:`dropout_figs.lab.compare` (both nets in one
-    stack). With ``snapshot_epochs`` the two nets are trained one by one from
-    identical copies of ``rng``, which gives them the same streams that
-    ``compare`` would: the same initial weights and the same batch order.
-
-    Returns
-    -------
-    dict
-        ``{"without_dropout": TrainResult, "with_dropout": TrainResult}``.
-    """
-    if not snapshot_epochs:
-        return compare(config, data, rng=rng)
-    copies = [copy.deepcopy(rng) for _ in range(2)]
-    init_rng = rng.spawn(3)[0]
-    init = mlp.init_params(config.layer_sizes(data.x_train.shape[1], data.n_classes), rng=init_rng)
-    plain = config.replace(keep_prob=1.0, input_keep_prob=1.0)
-    return {
-        key: train(cfg, data, rng=r, init_params=init, snapshot_epochs=snapshot_epochs)
-        for key, cfg, r in (
-            ("without_dropout", plain, copies[0]),
-            ("with_dropout", config, copies[1]),
-        )
-    }
 
 
 @dataclass(frozen=True)
@@ -93,20 +66,16 @@ def eval_grid(predict, points, n_out, *, chunk=2048):
     page-faulting) a large temporary per layer for the whole grid.
     """
     out = np.empty((len(points), n_out))
-    for start in range(0, len(points), chunk):
-        out[start : start + chunk] = predict(points[start : start + chunk])
+    # One BLAS thread: on these small matrices OpenBLAS's extra threads only spin.
+    with _one_blas_thread():
+        for start in range(0, len(points), chunk):
+            out[start : start + chunk] = predict(points[start : start + chunk])
     return out
 
 
 def proba_grid(params, grid):
     flat = eval_grid(lambda x: mlp.predict_proba(params, x), grid.points, 2)
     return flat.reshape(*grid.shape, 2)
-
-
-def stochastic_pass(params, x, *, keep_prob, rng, scheme="inverted"):
-    """Class probabilities of ONE forward pass with fresh per-example masks (train mode)."""
-    masks = mlp.sample_masks(params, len(x), keep_prob=keep_prob, rng=rng)
-    return mlp.softmax(mlp.forward(params, x, keep_masks=masks, keep_prob=keep_prob, scheme=scheme))
 
 
 def rounded(x, nd=4):
@@ -160,53 +129,21 @@ def seed_ints(rng, n):
 N_SEEDS = 5
 
 
-@dataclass(frozen=True)
-class Split:
-    """A training data set (with a token validation set) and a large separate test set.
-
-    The training engine evaluates its validation set after every epoch; the
-    sweeps only need the final numbers, so they train with a small validation
-    set and evaluate once, at the end, on a large test set.
-    """
-
-    data: object  # dropout_figs.lab.Dataset
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def draw_split(dataset, *, n_train, n_test, noise=None, rng, n_val=16):
-    """Draw ``n_train + n_val + n_test`` points of ``dataset`` in one go and split them."""
-    total = n_train + n_val + n_test
-    d = make_dataset(
-        dataset, n_samples=total, noise=noise, val_fraction=(n_val + n_test) / total, rng=rng
-    )
-    small = dataclasses.replace(d, x_val=d.x_val[:n_val], y_val=d.y_val[:n_val])
-    return Split(small, d.x_val[n_val:], d.y_val[n_val:])
-
-
-def held_out_metrics(params, x, y):
-    """Cross-entropy and error of eval-ready ``params`` on ``(x, y)``."""
-    p = mlp.predict_proba(params, x)
-    loss = mlp.mean_log_loss(p, y)
-    return loss, float(np.mean(p.argmax(1) != y))
-
-
 def preset_train_size(preset):
+    """How many training points the preset's data set has."""
     kwargs = PRESETS[preset].dataset_kwargs
     n_total = kwargs.get("n_samples", 200)
     return n_total - round(n_total * kwargs.get("val_fraction", 0.5))
 
 
-def replicate_splits(preset, *, rng, n_test, n_replicates=N_SEEDS):
+def preset_splits(preset, *, rng, n_test, n_replicates=N_SEEDS):
     """Independent draws of the preset's training set, each with its own test set."""
     spec = PRESETS[preset]
-    return [
-        draw_split(
-            spec.dataset,
-            n_train=preset_train_size(preset),
-            n_test=n_test,
-            noise=spec.dataset_kwargs.get("noise"),
-            rng=stream,
-        )
-        for stream in rng.spawn(n_replicates)
-    ]
+    return draw_splits(
+        spec.dataset,
+        n_train=preset_train_size(preset),
+        n_test=n_test,
+        n_replicates=n_replicates,
+        noise=spec.dataset_kwargs.get("noise"),
+        rng=rng,
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab import PRESETS, mlp, train
+from ..lab import PRESETS, compare, mlp, train
+from ..lab.sweeps import draw_split, held_out_metrics
 from ..style import COLORS
 from . import plotting as pl
 from .catalogue import Drawing, FigureSpec, Param, register
@@ -14,17 +15,14 @@ from .labkit import (
     LABELS,
     RUN_COLORS,
     WITH,
-    draw_split,
     drop_text,
     epochs_param,
     keep_param,
     need_dropout,
-    paired_training,
     preset_param,
     preset_run,
     preset_train_size,
     rounded,
-    stochastic_pass,
 )
 
 _MC_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -52,21 +50,21 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
     for r, stream in enumerate(rng.spawn(n_repeats)):
         total = np.zeros((len(y), 2))
         for t in range(1, n_max + 1):
-            total += stochastic_pass(
-                raw, x, keep_prob=config.keep_prob, rng=stream, scheme=config.scheme
+            # One stochastic pass: fresh per-example masks, as in training.
+            masks = mlp.sample_masks(raw, len(x), keep_prob=config.keep_prob, rng=stream)
+            total += mlp.softmax(
+                mlp.forward(
+                    raw, x, keep_masks=masks, keep_prob=config.keep_prob, scheme=config.scheme
+                )
             )
             if t in counts:
                 i = counts.index(t)
                 mean = total / t
                 error[i, r] = np.mean(mean.argmax(1) != y)
                 loss[i, r] = mlp.mean_log_loss(mean, y)
-    ws = mlp.predict_proba(result.params, x)  # eval-ready: weight-scaled if classic
-    return {
-        "error": error,
-        "loss": loss,
-        "ws_error": float(np.mean(ws.argmax(1) != y)),
-        "ws_loss": mlp.mean_log_loss(ws, y),
-    }
+    # result.params is eval-ready: weight-scaled if the scheme is classic.
+    ws_loss, ws_error = held_out_metrics(result.params, x, y)
+    return {"error": error, "loss": loss, "ws_error": ws_error, "ws_loss": ws_loss}
 
 
 def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epochs):
@@ -177,7 +175,7 @@ def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
     need_dropout(keep_prob, "it compares training with and without dropout")
     r_data, r_train = rng.spawn(2)
     data, config = preset_run(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
-    runs = paired_training(config, data, rng=r_train)
+    runs = compare(config, data, rng=r_train)
     x = np.concatenate([data.x_train, data.x_val])
     acts = {k: mlp.hidden_activations(r.params, x)[-1] for k, r in runs.items()}
     stats = {}

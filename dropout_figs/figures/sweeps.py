@@ -3,12 +3,11 @@ training-set size (Figure 10), each over several data sets."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from ..lab import PRESETS, train_many
+from ..lab import PRESETS
 from ..lab.data import DATASETS
+from ..lab.sweeps import draw_splits, sweep_dataset_size, sweep_keep_prob
 from ..style import COLORS
 from . import plotting as pl
 from .catalogue import Drawing, FigureSpec, Param, register
@@ -16,14 +15,12 @@ from .labkit import (
     N_SEEDS,
     WITH,
     WITHOUT,
-    draw_split,
     drop_text,
     epochs_param,
-    held_out_metrics,
     keep_param,
     need_dropout,
     preset_param,
-    replicate_splits,
+    preset_splits,
     rounded,
     seed_ints,
     width_param,
@@ -32,52 +29,16 @@ from .labkit import (
 _SWEEP_KEEP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def keep_prob_sweep(config, splits, *, seed, keep_probs=_SWEEP_KEEP_PROBS, units_kept=None):
-    """Final test loss and error against the keep probability, one net per data set.
-
-    With ``units_kept`` set, the width is ``round(units_kept / keep_prob)`` so the
-    expected number of kept units ``width * keep_prob`` is fixed (the paper's
-    Figure 9b); otherwise the width is ``config.width`` (Figure 9a). Every keep
-    probability is trained on the same data sets from the same initial weights
-    (common random numbers), all at once with :func:`~dropout_figs.lab.train_many`.
-
-    Returns
-    -------
-    dict
-        ``widths`` and ``val_loss``, ``val_error`` of shape (n_keep_probs, n_splits),
-        measured on each split's test set.
-    """
-    widths = [
-        config.width if units_kept is None else max(2, round(units_kept / q)) for q in keep_probs
-    ]
-    configs = [
-        config.replace(keep_prob=q, width=w)
-        for q, w in zip(keep_probs, widths, strict=True)
-        for _ in splits
-    ]
-    results = train_many(configs, [s.data for s in splits] * len(keep_probs), seeds=[seed])
-    shape = (len(keep_probs), len(splits))
-    scores = np.array(
-        [
-            held_out_metrics(r.params, s.x_test, s.y_test)
-            for r, s in zip(results, list(splits) * len(keep_probs), strict=True)
-        ]
-    )
-    return {
-        "widths": widths,
-        "val_loss": scores[:, 0].reshape(shape),
-        "val_error": scores[:, 1].reshape(shape),
-    }
-
-
 def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
     r_data, r_seed = rng.spawn(2)
-    datasets = replicate_splits(preset, rng=r_data, n_test=1000)
+    datasets = preset_splits(preset, rng=r_data, n_test=1000)
     config = PRESETS[preset].config.replace(width=width, epochs=n_epochs)
     units_kept = max(2, width // 4)
     seed_a, seed_b = seed_ints(r_seed, 2)
-    fixed_n = keep_prob_sweep(config, datasets, seed=seed_a)
-    fixed_nq = keep_prob_sweep(config, datasets, seed=seed_b, units_kept=units_kept)
+    fixed_n = sweep_keep_prob(config, datasets, _SWEEP_KEEP_PROBS, seeds=[seed_a])
+    fixed_nq = sweep_keep_prob(
+        config, datasets, _SWEEP_KEEP_PROBS, seeds=[seed_b], units_kept=units_kept
+    )
     qs = np.array(_SWEEP_KEEP_PROBS)
 
     fig = canvas.figure()
@@ -91,20 +52,20 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
         pl.draw_sweep(
             axes[0, col],
             qs,
-            {"validation loss": {"values": sweep["val_loss"], "color": color}},
+            {"validation loss": {"values": sweep["test_loss"], "color": color}},
             xlabel="",
             ylabel="validation loss" if col == 0 else "",
         )
         pl.draw_sweep(
             axes[1, col],
             qs,
-            {"validation error": {"values": 100 * sweep["val_error"], "color": color}},
+            {"validation error": {"values": 100 * sweep["test_error"], "color": color}},
             xlabel="keep probability q",
             ylabel="validation error (%)" if col == 0 else "",
         )
         axes[0, col].set_title(title, fontsize="medium")
-        mean_loss = sweep["val_loss"].mean(1)
-        mean_err = sweep["val_error"].mean(1)
+        mean_loss = sweep["test_loss"].mean(1)
+        mean_err = sweep["test_error"].mean(1)
         best = int(np.argmin(mean_loss))
         for row in (0, 1):
             axes[row, col].axvline(qs[best], color=COLORS["ink"], lw=0.8, ls=":")
@@ -121,10 +82,10 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
         )
         key = "fixed_n" if col == 0 else "fixed_nq"
         summary[key] = {
-            "widths": sweep["widths"],
+            "widths": sweep["widths"].tolist(),
             "val_loss_mean": [rounded(v) for v in mean_loss],
-            "val_loss_min": [rounded(v) for v in sweep["val_loss"].min(1)],
-            "val_loss_max": [rounded(v) for v in sweep["val_loss"].max(1)],
+            "val_loss_min": [rounded(v) for v in sweep["test_loss"].min(1)],
+            "val_loss_max": [rounded(v) for v in sweep["test_loss"].max(1)],
             "val_error_mean": [rounded(v) for v in mean_err],
             "best_keep_prob": float(qs[best]),
         }
@@ -175,66 +136,21 @@ register(
 _SIZES = (8, 16, 32, 64, 128, 256, 512)
 
 
-def dataset_size_sweep(
-    dataset, config, *, rng, sizes=_SIZES, n_test=1000, n_seeds=N_SEEDS, n_updates=300, noise=None
-):
-    """Test error and loss without and with dropout against the training-set size.
-
-    For each replicate a training pool of ``max(sizes)`` points and a test set of
-    ``n_test`` points are drawn; size ``n`` trains on the first ``n`` points of
-    the pool (nested training sets, as in the paper). Every net gets about
-    ``n_updates`` mini-batch updates, so small sets are not under-trained and
-    large ones not over-trained. Within a size, both nets of a replicate start
-    from the same weights and see the same batches.
-
-    Returns
-    -------
-    dict
-        ``error_without``, ``error_with``, ``loss_without``, ``loss_with``, each of
-        shape (n_sizes, n_seeds).
-    """
-    r_data, r_seeds = rng.spawn(2)
-    pools = [
-        draw_split(dataset, n_train=max(sizes), n_test=n_test, noise=noise, rng=stream)
-        for stream in r_data.spawn(n_seeds)
-    ]
-    seeds = seed_ints(r_seeds, len(sizes))
-    plain = config.replace(keep_prob=1.0, input_keep_prob=1.0)
-    out = {
-        k: np.empty((len(sizes), n_seeds))
-        for k in ("error_without", "error_with", "loss_without", "loss_with")
-    }
-    for i, (n, seed) in enumerate(zip(sizes, seeds, strict=True)):
-        batch = min(config.batch_size, n)
-        epochs = max(1, round(n_updates / int(np.ceil(n / batch))))
-        subsets = [
-            dataclasses.replace(p.data, x_train=p.data.x_train[:n], y_train=p.data.y_train[:n])
-            for p in pools
-        ]
-        configs = [c.replace(epochs=epochs, batch_size=batch) for c in (plain, config)]
-        results = train_many(
-            [configs[0]] * n_seeds + [configs[1]] * n_seeds, subsets + subsets, seeds=[seed]
-        )
-        scores = np.array(
-            [
-                held_out_metrics(r.params, p.x_test, p.y_test)
-                for r, p in zip(results, pools + pools, strict=True)
-            ]
-        )
-        out["loss_without"][i], out["loss_with"][i] = scores[:n_seeds, 0], scores[n_seeds:, 0]
-        out["error_without"][i], out["error_with"][i] = scores[:n_seeds, 1], scores[n_seeds:, 1]
-    return out
-
-
 def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
     need_dropout(keep_prob, "it compares training with and without dropout")
     base = PRESETS["severe-overfitting"].config.replace(
         hidden_layers=2, width=width, keep_prob=keep_prob
     )
-    sweep = dataset_size_sweep(dataset, base, rng=rng, noise=noise)
+    r_data, r_seeds = rng.spawn(2)
+    pools = draw_splits(
+        dataset, n_train=max(_SIZES), n_test=1000, n_replicates=N_SEEDS, noise=noise, rng=r_data
+    )
+    runs = sweep_dataset_size(base, pools, _SIZES, seeds=seed_ints(r_seeds, len(_SIZES)))
+    error_without = runs["without_dropout"]["test_error"]
+    error_with = runs["with_dropout"]["test_error"]
     sizes = list(_SIZES)
-    benefit_err = 100 * (sweep["error_without"] - sweep["error_with"])
-    benefit_loss = sweep["loss_without"] - sweep["loss_with"]
+    benefit_err = 100 * (error_without - error_with)
+    benefit_loss = runs["without_dropout"]["test_loss"] - runs["with_dropout"]["test_loss"]
 
     fig = canvas.figure()
     ax_err, ax_gain = fig.subplots(1, 2)
@@ -242,9 +158,9 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
         ax_err,
         np.arange(len(sizes)),
         {
-            "without dropout": {"values": 100 * sweep["error_without"], "color": WITHOUT},
+            "without dropout": {"values": 100 * error_without, "color": WITHOUT},
             f"with dropout (q = {keep_prob:g})": {
-                "values": 100 * sweep["error_with"],
+                "values": 100 * error_with,
                 "color": WITH,
             },
         },
@@ -300,8 +216,8 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
         "keep_prob": keep_prob,
         "drop_rate": rounded(1 - keep_prob),
         "sizes": sizes,
-        "error_without_mean": [rounded(v) for v in sweep["error_without"].mean(1)],
-        "error_with_mean": [rounded(v) for v in sweep["error_with"].mean(1)],
+        "error_without_mean": [rounded(v) for v in error_without.mean(1)],
+        "error_with_mean": [rounded(v) for v in error_with.mean(1)],
         "benefit_error_points_mean": [rounded(v, 2) for v in mean_gain],
         "benefit_error_points": np.round(benefit_err, 2).tolist(),
         "benefit_loss_mean": [rounded(v) for v in benefit_loss.mean(1)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab import PRESETS, mlp
+from ..lab import PRESETS, compare, mlp
 from . import plotting as pl
 from .catalogue import Drawing, FigureSpec, Param, register
 from .labkit import (
@@ -23,7 +23,6 @@ from .labkit import (
     grid_for,
     keep_param,
     need_dropout,
-    paired_training,
     preset_param,
     preset_run,
     proba_grid,
@@ -38,7 +37,7 @@ def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
     data, config = preset_run(
         preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
-    runs = paired_training(config, data, rng=r_train)
+    runs = compare(config, data, rng=r_train)
     epochs = np.arange(1, config.epochs + 1)
 
     fig = canvas.figure()
@@ -135,7 +134,7 @@ def build_decision_boundaries(*, rng, canvas, preset, keep_prob, n_epochs, width
     data, config = preset_run(
         preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
-    runs = paired_training(config, data, rng=r_train)
+    runs = compare(config, data, rng=r_train)
     grid = grid_for(data)
     fig = canvas.figure()
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
@@ -192,8 +191,7 @@ def _snapshot_epochs(n_epochs, n_frames):
 
 
 def _val_loss(params, data):
-    p = mlp.predict_proba(params, data.x_val)
-    return mlp.mean_log_loss(p, data.y_val)
+    return mlp.softmax_xent_forward(mlp.forward(params, data.x_val), data.y_val)[0]
 
 
 def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width, n_frames):
@@ -203,7 +201,7 @@ def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width,
         preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
     epochs = _snapshot_epochs(config.epochs, n_frames)
-    runs = paired_training(config, data, rng=r_train, snapshot_epochs=epochs)
+    runs = compare(config, data, rng=r_train, snapshot_epochs=epochs)
     grid = grid_for(data, nx=72, ny=48)
     probas = {key: [proba_grid(r.snapshots[e], grid) for e in epochs] for key, r in runs.items()}
     losses = {key: [_val_loss(r.snapshots[e], data) for e in epochs] for key, r in runs.items()}

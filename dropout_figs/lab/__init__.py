@@ -25,7 +25,14 @@ from .config import (
     preset_data,
 )
 from .data import DATASETS, Dataset, make_dataset
-from .sweeps import sweep_dataset_size, sweep_keep_prob
+from .sweeps import (
+    Split,
+    draw_split,
+    draw_splits,
+    held_out_metrics,
+    sweep_dataset_size,
+    sweep_keep_prob,
+)
 from .training import compare, train, train_many
 
 __all__ = [
@@ -36,13 +43,17 @@ __all__ = [
     "SCHEMES",
     "Dataset",
     "Preset",
+    "Split",
     "TrainConfig",
     "TrainCost",
     "TrainResult",
     "check_cost",
     "compare",
+    "draw_split",
+    "draw_splits",
     "estimate_cost",
     "get_preset",
+    "held_out_metrics",
     "make_dataset",
     "preset_data",
     "sweep_dataset_size",
