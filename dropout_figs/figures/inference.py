@@ -19,6 +19,7 @@ from .labkit import (
     preset_run,
     proba_grid,
     rounded,
+    run_header,
 )
 
 
@@ -97,9 +98,7 @@ def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames
         f"mode. The last frame is eval mode: stable, validation accuracy {100 * eval_acc:.0f} %."
     )
     out = {
-        "preset": preset,
-        "keep_prob": keep_prob,
-        "drop_rate": rounded(1 - keep_prob),
+        **run_header(preset, keep_prob),
         "train_mode_val_acc": [rounded(a) for a in accs],
         "flipped_fraction": [rounded(f) for f in flipped],
         "eval_val_acc": rounded(eval_acc),
@@ -183,16 +182,12 @@ def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_
     ax_mean.set_title(f"mean of {n_passes} passes", fontsize="medium")
     image = pl.draw_uncertainty_map(ax_std, grid.extent, spread, mean, data.x_train, data.y_train)
     ax_std.set_title("spread: std of P(class 1)", fontsize="medium")
-    ax_std.text(
-        0.02,
-        0.02,
+    pl.draw_note(
+        ax_std,
         f"near the boundary {summary['spread_near_boundary']:.2f}\n"
         f"near data, off the boundary {summary['spread_near_data']:.2f}\n"
         f"far from the data {summary['spread_far_from_data']:.2f}",
-        transform=ax_std.transAxes,
-        fontsize="small",
-        va="bottom",
-        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+        corner="lower left",
     )
     fig.colorbar(image, ax=ax_std, shrink=0.85, label="std over passes")
     fig.suptitle(
@@ -208,9 +203,7 @@ def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_
         f"{summary['spread_far_from_data']:.2f} far from any training point."
     )
     out = {
-        "preset": preset,
-        "keep_prob": keep_prob,
-        "drop_rate": rounded(1 - keep_prob),
+        **run_header(preset, keep_prob),
         "n_passes": n_passes,
         **summary,
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import DropoutFigsError
-from ..lab import PRESETS, mlp
+from ..lab import PRESETS, compare, mlp
 from ..lab.data import make_dataset
 from ..lab.engine import _one_blas_thread
 from ..lab.sweeps import draw_splits
@@ -38,6 +38,29 @@ def preset_run(preset, *, rng, n_samples=None, width=None, n_epochs=None, keep_p
         if v is not None
     }
     return data, dataclasses.replace(spec.config, **changes)
+
+
+def paired_runs(preset, *, rng, snapshot_epochs=(), **overrides):
+    """A figure's with/without experiment: the preset's data, and the same net trained
+    without and with dropout by :func:`dropout_figs.lab.compare`.
+
+    ``rng`` is split into a data stream and a training stream; ``overrides``
+    are those of :func:`preset_run`.
+
+    Returns
+    -------
+    (Dataset, TrainConfig, dict)
+        The data, the configuration with dropout, and ``compare``'s two results.
+    """
+    need_dropout(overrides["keep_prob"], "it compares training with and without dropout")
+    r_data, r_train = rng.spawn(2)
+    data, config = preset_run(preset, rng=r_data, **overrides)
+    return data, config, compare(config, data, rng=r_train, snapshot_epochs=snapshot_epochs)
+
+
+def run_header(preset, keep_prob):
+    """The first entries of a lab figure's data: which preset, which keep probability."""
+    return {"preset": preset, "keep_prob": keep_prob, "drop_rate": rounded(1 - keep_prob)}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab import PRESETS, compare, mlp, train
+from ..lab import PRESETS, mlp, train
 from ..lab.sweeps import draw_split, held_out_metrics
 from ..style import COLORS
 from . import plotting as pl
@@ -19,10 +19,11 @@ from .labkit import (
     epochs_param,
     keep_param,
     need_dropout,
+    paired_runs,
     preset_param,
-    preset_run,
     preset_train_size,
     rounded,
+    run_header,
 )
 
 _MC_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -132,9 +133,7 @@ def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epoc
         f"{res['ws_loss']:.3f}."
     )
     out = {
-        "preset": preset,
-        "keep_prob": keep_prob,
-        "drop_rate": rounded(1 - keep_prob),
+        **run_header(preset, keep_prob),
         "scheme": scheme,
         "counts": list(_MC_COUNTS),
         "mc_error_mean": [rounded(v) for v in err_mean],
@@ -172,10 +171,7 @@ register(
 
 # --------------------------------------------------------------------------- 9 sparsity
 def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
-    need_dropout(keep_prob, "it compares training with and without dropout")
-    r_data, r_train = rng.spawn(2)
-    data, config = preset_run(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
-    runs = compare(config, data, rng=r_train)
+    data, _, runs = paired_runs(preset, rng=rng, n_epochs=n_epochs, keep_prob=keep_prob)
     x = np.concatenate([data.x_train, data.x_val])
     acts = {k: mlp.hidden_activations(r.params, x)[-1] for k, r in runs.items()}
     stats = {}
@@ -209,16 +205,7 @@ def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
         f"{LABELS[k]}: mean {s['mean_activation']:.2f}, zeros {100 * s['zero_fraction']:.0f} %"
         for k, s in stats.items()
     )
-    ax_act.text(
-        0.98,
-        0.97,
-        text,
-        transform=ax_act.transAxes,
-        ha="right",
-        va="top",
-        fontsize="small",
-        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-    )
+    pl.draw_note(ax_act, text)
     ax_unit.legend(fontsize="small")
     fig.suptitle(
         f"Hidden activations (eval mode), {PRESETS[preset].title.lower()}, "
@@ -233,7 +220,7 @@ def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
         f"{w['mean_activation']:.2f}, {100 * w['zero_fraction']:.0f} % zeros; with dropout: "
         f"mean {d['mean_activation']:.2f}, {100 * d['zero_fraction']:.0f} % zeros."
     )
-    out = {"preset": preset, "keep_prob": keep_prob, "drop_rate": rounded(1 - keep_prob), **stats}
+    out = {**run_header(preset, keep_prob), **stats}
     return Drawing(alt=alt, data=out, figure=fig)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "draw_loss_curves",
     "draw_mc_convergence",
     "draw_metrics_table",
+    "draw_note",
     "draw_points",
     "draw_sweep",
     "draw_uncertainty_map",
@@ -118,6 +119,25 @@ def draw_metrics_table(ax, rows: Mapping[str, Sequence[str]], columns: Sequence[
         elif col == -1:
             cell.set_text_props(color=colors[row - 1], fontweight="bold")
     return ax
+
+
+def draw_note(ax, text, *, corner="upper right"):
+    """A small note in a corner of ``ax`` on a translucent white ground; returns the Text.
+
+    ``corner`` is ``"upper right"`` or ``"lower left"`` (where these figures have room).
+    """
+    x, ha = (0.98, "right") if corner.endswith("right") else (0.02, "left")
+    y, va = (0.97, "top") if corner.startswith("upper") else (0.02, "bottom")
+    return ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        fontsize="small",
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )
 
 
 # --------------------------------------------------------------------------- the plane

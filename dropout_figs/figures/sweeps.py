@@ -134,6 +134,8 @@ register(
 
 # --------------------------------------------------------------------------- 7 data-set size
 _SIZES = (8, 16, 32, 64, 128, 256, 512)
+_N_UPDATES = 300  # mini-batch updates per net, whatever the size
+_N_TEST = 1000
 
 
 def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
@@ -143,9 +145,11 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
     )
     r_data, r_seeds = rng.spawn(2)
     pools = draw_splits(
-        dataset, n_train=max(_SIZES), n_test=1000, n_replicates=N_SEEDS, noise=noise, rng=r_data
+        dataset, n_train=max(_SIZES), n_test=_N_TEST, n_replicates=N_SEEDS, noise=noise, rng=r_data
     )
-    runs = sweep_dataset_size(base, pools, _SIZES, seeds=seed_ints(r_seeds, len(_SIZES)))
+    runs = sweep_dataset_size(
+        base, pools, _SIZES, seeds=seed_ints(r_seeds, len(_SIZES)), n_updates=_N_UPDATES
+    )
     error_without = runs["without_dropout"]["test_error"]
     error_with = runs["with_dropout"]["test_error"]
     sizes = list(_SIZES)
@@ -181,26 +185,21 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
     if hurts:
         # At toy scale the paper's "no harm with lots of data" does not reproduce:
         # say so on the figure instead of tuning it away.
-        ax_gain.text(
-            0.98,
-            0.97,
+        pl.draw_note(
+            ax_gain,
             f"toy scale: from {hurts[0]} points the net\nno longer overfits, and dropout\n"
-            f"(300 updates) costs accuracy",
-            transform=ax_gain.transAxes,
-            ha="right",
-            va="top",
-            fontsize="small",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            f"({_N_UPDATES} updates) costs accuracy",
         )
     fig.suptitle(
         f"Training-set size, {dataset} (noise {noise:g}), 2 hidden layers of {width}, "
-        f"{drop_text(keep_prob)}\n{N_SEEDS} data sets per size, about 300 updates per net, "
-        "error on 1000 test points",
+        f"{drop_text(keep_prob)}\n{N_SEEDS} data sets per size, about {_N_UPDATES} updates "
+        f"per net, error on {_N_TEST} test points",
         fontsize="medium",
     )
     alt = (
         f"Validation error without and with dropout ({drop_text(keep_prob)}) against the "
-        f"training-set size ({', '.join(map(str, sizes))}) on {dataset}, 5 data sets per size. "
+        f"training-set size ({', '.join(map(str, sizes))}) on {dataset}, {N_SEEDS} data sets "
+        "per size. "
         "Mean benefit of dropout (error without minus error with, percentage points): "
         + ", ".join(f"{s}: {g:+.1f}" for s, g in zip(sizes, mean_gain, strict=True))
         + f"; largest at {sizes[best]} points."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab import PRESETS, compare, mlp
+from ..lab import PRESETS, mlp
 from . import plotting as pl
 from .catalogue import Drawing, FigureSpec, Param, register
 from .labkit import (
@@ -22,36 +22,39 @@ from .labkit import (
     final_metrics,
     grid_for,
     keep_param,
-    need_dropout,
+    paired_runs,
     preset_param,
-    preset_run,
     proba_grid,
     rounded,
+    run_header,
     width_param,
+)
+
+#: The three figures of this module show the same run: one set of parameters and defaults.
+_RUN_PARAMS = (
+    preset_param("severe-overfitting"),
+    keep_param(0.5),
+    epochs_param(100),
+    width_param(64),
 )
 
 
 def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
-    need_dropout(keep_prob, "it compares training with and without dropout")
-    r_data, r_train = rng.spawn(2)
-    data, config = preset_run(
-        preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
+    data, config, runs = paired_runs(
+        preset, rng=rng, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
-    runs = compare(config, data, rng=r_train)
     epochs = np.arange(1, config.epochs + 1)
 
     fig = canvas.figure()
     ax, ax_table = fig.subplots(2, 1, height_ratios=[3.2, 1])
-    labels = {"without_dropout": "without dropout", "with_dropout": "with dropout"}
-    colors = {"without_dropout": WITHOUT, "with_dropout": WITH}
     pl.draw_loss_curves(
         ax,
         epochs,
         {
-            labels[k]: {
+            LABELS[k]: {
                 "train": r.history["train_loss"],
                 "val": r.history["val_loss"],
-                "color": colors[k],
+                "color": RUN_COLORS[k],
             }
             for k, r in runs.items()
         },
@@ -63,7 +66,7 @@ def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
     )
     metrics = {k: final_metrics(r) for k, r in runs.items()}
     rows = {
-        labels[k]: [
+        LABELS[k]: [
             f"{m['train_loss']:.3f}",
             f"{m['val_loss']:.3f}",
             f"{m['val_loss'] - m['train_loss']:+.3f}",
@@ -88,9 +91,7 @@ def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
         f"{d['val_loss']:.3f}, validation accuracy {100 * d['val_acc']:.1f} %."
     )
     data_out = {
-        "preset": preset,
-        "keep_prob": keep_prob,
-        "drop_rate": rounded(1 - keep_prob),
+        **run_header(preset, keep_prob),
         "n_train": data.n_train,
         "n_val": data.n_val,
         "hidden_layers": config.hidden_layers,
@@ -115,12 +116,7 @@ register(
         name="loss-curves",
         summary="Training and validation loss without and with dropout, same initial weights",
         group="lab",
-        params=(
-            preset_param("severe-overfitting"),
-            keep_param(0.5),
-            epochs_param(100),
-            width_param(64),
-        ),
+        params=_RUN_PARAMS,
         build=build_loss_curves,
         formats=("png", "svg", "pdf"),
         cost=1.0,
@@ -129,16 +125,13 @@ register(
 
 
 def build_decision_boundaries(*, rng, canvas, preset, keep_prob, n_epochs, width):
-    need_dropout(keep_prob, "it compares training with and without dropout")
-    r_data, r_train = rng.spawn(2)
-    data, config = preset_run(
-        preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
+    data, config, runs = paired_runs(
+        preset, rng=rng, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
-    runs = compare(config, data, rng=r_train)
     grid = grid_for(data)
     fig = canvas.figure()
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    out = {"preset": preset, "keep_prob": keep_prob, "drop_rate": rounded(1 - keep_prob)}
+    out = run_header(preset, keep_prob)
     for ax, (key, result) in zip(axes, runs.items(), strict=True):
         proba = proba_grid(result.params, grid)
         m = final_metrics(result)
@@ -170,12 +163,7 @@ register(
         name="decision-boundaries",
         summary="Decision boundaries of the same network trained without and with dropout",
         group="lab",
-        params=(
-            preset_param("severe-overfitting"),
-            keep_param(0.5),
-            epochs_param(100),
-            width_param(64),
-        ),
+        params=_RUN_PARAMS,
         build=build_decision_boundaries,
         formats=("png", "svg", "pdf"),
         cost=0.7,
@@ -195,13 +183,10 @@ def _val_loss(params, data):
 
 
 def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width, n_frames):
-    need_dropout(keep_prob, "it compares training with and without dropout")
-    r_data, r_train = rng.spawn(2)
-    data, config = preset_run(
-        preset, rng=r_data, width=width, n_epochs=n_epochs, keep_prob=keep_prob
+    epochs = _snapshot_epochs(n_epochs, n_frames)
+    data, config, runs = paired_runs(
+        preset, rng=rng, snapshot_epochs=epochs, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
-    epochs = _snapshot_epochs(config.epochs, n_frames)
-    runs = compare(config, data, rng=r_train, snapshot_epochs=epochs)
     grid = grid_for(data, nx=72, ny=48)
     probas = {key: [proba_grid(r.snapshots[e], grid) for e in epochs] for key, r in runs.items()}
     losses = {key: [_val_loss(r.snapshots[e], data) for e in epochs] for key, r in runs.items()}
@@ -244,9 +229,7 @@ def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width,
         f"{w[-1]:.2f} without dropout, {d[-1]:.2f} with dropout."
     )
     out = {
-        "preset": preset,
-        "keep_prob": keep_prob,
-        "drop_rate": rounded(1 - keep_prob),
+        **run_header(preset, keep_prob),
         "epochs": list(epochs),
         "val_loss": {k: [rounded(v) for v in vals] for k, vals in losses.items()},
     }
@@ -259,10 +242,7 @@ register(
         summary="Decision boundaries without and with dropout evolving over the epochs",
         group="lab",
         params=(
-            preset_param("severe-overfitting"),
-            keep_param(0.5),
-            epochs_param(100),
-            width_param(64),
+            *_RUN_PARAMS,
             Param("n_frames", "int", 16, "number of frames (snapshots)", low=2, high=60),
         ),
         build=build_boundary_evolution,
