@@ -14,7 +14,7 @@ from .catalogue import _REGISTRY, FigureSpec
 
 # The topic modules register their figures when imported: this order is the catalogue order.
 # isort: off
-from . import masks, stats  # noqa: F401
+from . import masks, stats, ensemble  # noqa: F401
 from . import training, inference, sweeps, mechanisms  # noqa: F401
 from . import evidence  # noqa: F401
 # isort: on

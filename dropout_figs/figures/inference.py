@@ -35,6 +35,17 @@ def _subnetwork_proba(params, x, masks, *, keep_prob):
 
 
 def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames):
+    """Dropout left on at inference: the class map of one trained net changes call to call.
+
+    Each of ``n_frames`` frames samples one sub-network; the last frame is eval mode,
+    stable.
+
+    Returns
+    -------
+    Drawing
+        ``frames`` and ``data`` with each call's validation accuracy and the
+        fraction of the plane that disagrees with eval mode.
+    """
     need_dropout(keep_prob, "it shows dropout left on at inference")
     r_data, r_train, r_passes = rng.spawn(3)
     data, config = preset_run(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)
@@ -131,6 +142,11 @@ def mc_grid(params, points, *, keep_prob, n_passes, rng):
     Each pass samples one mask per hidden layer and applies it to every point
     (the per-point distribution is the same as with per-example masks, and the
     map is smooth instead of speckled). Accumulated chunk by chunk.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The mean and the spread at each of ``points``, each of shape (len(points),).
     """
     masks = [mlp.sample_masks(params, 1, keep_prob=keep_prob, rng=s) for s in rng.spawn(n_passes)]
 
@@ -149,6 +165,16 @@ def mc_grid(params, points, *, keep_prob, n_passes, rng):
 
 
 def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_passes):
+    """MC dropout: the mean and the spread of ``n_passes`` stochastic passes over the plane.
+
+    The spread is summarised near the decision boundary, near the training data
+    away from it, and far from any training point.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with those spreads, the mean spread and the largest.
+    """
     need_dropout(keep_prob, "MC dropout needs dropout")
     r_data, r_train, r_mc = rng.spawn(3)
     data, config = preset_run(preset, rng=r_data, n_epochs=n_epochs, keep_prob=keep_prob)

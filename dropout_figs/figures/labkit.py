@@ -97,16 +97,19 @@ def eval_grid(predict, points, n_out, *, chunk=2048):
 
 
 def proba_grid(params, grid):
+    """Eval-mode class probabilities of ``params`` over ``grid``: shape (ny, nx, n_classes)."""
     flat = eval_grid(lambda x: mlp.predict_proba(params, x), grid.points, 2)
     return flat.reshape(*grid.shape, 2)
 
 
 def rounded(x, nd=4):
+    """``x`` as a float rounded to ``nd`` decimals (the figures' data are rounded)."""
     return float(round(float(x), nd))
 
 
 def final_metrics(result):
     # Wall-clock seconds are left out: a figure's numbers are a pure function of its inputs.
+    """A run's final scalar metrics, rounded (wall-clock time left out)."""
     return {k: rounded(v) for k, v in result.metrics().items() if np.isscalar(v) and k != "seconds"}
 
 
@@ -120,23 +123,28 @@ def need_dropout(keep_prob, what):
 
 
 def drop_text(keep_prob):
+    """``keep probability 0.5 (drop rate 0.5)``: both names, for titles and alt text."""
     return f"keep probability {keep_prob:g} (drop rate {1 - keep_prob:g})"
 
 
 # --------------------------------------------------------------------------- shared params
 def preset_param(default):
+    """The ``preset`` parameter of a lab figure, one of the lab's presets."""
     return Param("preset", "choice", default, "training-lab preset", choices=PRESET_NAMES)
 
 
 def keep_param(default=0.5):
+    """The ``keep_prob`` parameter (hidden units) of a lab figure."""
     return Param("keep_prob", "prob", default, "probability a hidden unit is kept")
 
 
 def epochs_param(default):
+    """The ``n_epochs`` parameter of a lab figure."""
     return Param("n_epochs", "int", default, "training epochs", low=1, high=5000)
 
 
 def width_param(default):
+    """The ``width`` parameter (units per hidden layer) of a lab figure."""
     return Param("width", "int", default, "units per hidden layer", low=2, high=1024)
 
 

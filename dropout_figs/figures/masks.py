@@ -226,7 +226,18 @@ def _draw_count_panel(draw, box, s, dist, counts, current: int) -> None:
 def build_mask_grid(
     *, rng, canvas: Canvas, n_units: int, keep_prob: float, n_frames: int
 ) -> Drawing:
-    """A new dropout mask of ``n_units`` units every frame; kept lit, dropped crossed."""
+    """A new dropout mask of ``n_units`` units every frame; kept lit, dropped crossed.
+
+    Beside the grid, the binomial pmf of the kept count with every frame's count
+    marked, and a caption with the count and the scale factor 1/q. Drawn with
+    Pillow on :data:`PALETTE`.
+
+    Returns
+    -------
+    Drawing
+        ``frames`` (one per mask) and ``data`` with each frame's kept count
+        (frame 0 is the mask of :func:`dropout_figs.maths.layer_summary`).
+    """
     if n_units > MAX_GRID_UNITS:
         raise DropoutFigsError(
             f"n_units={n_units} is too large to draw, at most {MAX_GRID_UNITS}; "
@@ -426,7 +437,18 @@ def _draw_network(draw, box, s, acts, masks, show_scale: float | None) -> None:
 def build_network_flicker(
     *, rng, canvas: Canvas, width: int, keep_prob: float, n_frames: int
 ) -> Drawing:
-    """A 4-width-width-2 network whose hidden units flicker; the last frame is evaluation."""
+    """A 4-width-width-2 network whose hidden units flicker; the last frame is evaluation.
+
+    Each frame samples new masks on both hidden layers (dropped units grey, edges
+    from them hidden) and shows the output; the last frame has every unit on and
+    no scaling, the output it equals on average.
+
+    Returns
+    -------
+    Drawing
+        ``frames`` and ``data`` with the training outputs of every frame, their
+        mean, and the evaluation output.
+    """
     q = keep_prob
     r = drop_rate_of(q)
     scale = 1.0 / q

@@ -40,8 +40,11 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
     is sampled with inverted scaling and compared with eval mode, its exact
     equivalent.
 
-    Returns ``error`` and ``loss`` of shape (len(counts), n_repeats) and the
-    weight-scaling ``ws_error`` and ``ws_loss``.
+    Returns
+    -------
+    dict
+        ``error`` and ``loss`` of shape (len(counts), n_repeats) on ``(x, y)``,
+        and weight scaling's ``ws_error`` and ``ws_loss`` (floats).
     """
     config = result.config
     raw = result.raw_params or result.params
@@ -69,6 +72,17 @@ def mc_vs_weight_scaling(result, x, y, *, rng, counts=_MC_COUNTS, n_repeats=4):
 
 
 def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epochs):
+    """MC averaging over T sampled nets against weight scaling (the paper's Figure 11).
+
+    Test error and loss of the average of T = 1 ... 64 stochastic passes, mean and
+    min-max over repeats, with weight scaling's single pass as a line.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with the counts T, the MC error (mean, min, max) and loss per
+        T, and the weight-scaling error and loss.
+    """
     need_dropout(keep_prob, "MC averaging needs dropout")
     r_data, r_train, r_mc = rng.spawn(3)
     spec = PRESETS[preset]
@@ -171,6 +185,17 @@ register(
 
 # --------------------------------------------------------------------------- 9 sparsity
 def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
+    """Hidden activations of the same network without and with dropout (the paper's Figure 8).
+
+    Histograms of the last hidden layer's activations and of each unit's mean
+    activation, eval mode, over the training and validation points.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with, per net, the mean activation, the fraction of zeros,
+        the dead units and the mean number of active units.
+    """
     data, _, runs = paired_runs(preset, rng=rng, n_epochs=n_epochs, keep_prob=keep_prob)
     x = np.concatenate([data.x_train, data.x_val])
     acts = {k: mlp.hidden_activations(r.params, x)[-1] for k, r in runs.items()}
@@ -298,6 +323,19 @@ _BN_KEEP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def build_dropout_batchnorm_shift(*, rng, canvas, keep_prob):
+    """Dropout before batch norm: the variance shift between training and evaluation.
+
+    Left: the ratio of a unit's evaluation variance to batch norm's running variance
+    against q, simulated and theory; right: the input of a next-layer unit in
+    training and at evaluation, at ``keep_prob``.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with the simulated and theoretical ratios per keep probability
+        and, at ``keep_prob``, the variances, their ratio and both standard
+        deviations.
+    """
     r_sweep, r_one = rng.spawn(2)
     sweep = [
         batchnorm_variance_shift(q, rng=s, n_batches=100)

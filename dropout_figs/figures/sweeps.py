@@ -30,6 +30,18 @@ _SWEEP_KEEP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
+    """Held-out loss and error against the keep probability (the paper's Figure 9).
+
+    (a) the width fixed, (b) the expected number of kept units ``width * q``
+    fixed; mean and min-max over several data sets of the preset, each with its
+    own test set, by :func:`dropout_figs.lab.sweep_keep_prob`.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with, per panel, the widths, the mean, min and max loss, the
+        mean error per keep probability and the keep probability of lowest loss.
+    """
     r_data, r_seed = rng.spawn(2)
     datasets = preset_splits(preset, rng=r_data, n_test=1000)
     config = PRESETS[preset].config.replace(width=width, epochs=n_epochs)
@@ -139,6 +151,19 @@ _N_TEST = 1000
 
 
 def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width):
+    """Held-out error without and with dropout against the training-set size (Figure 10).
+
+    Nested training sets drawn from one pool per data set, about the same number
+    of updates for every size (:func:`dropout_figs.lab.sweep_dataset_size`); the
+    right panel shows dropout's benefit per size. Where the toy scale does not
+    reproduce the paper, the figure says so.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with the mean errors per size, the benefit per size and data
+        set, the size where it is largest and where dropout starts to hurt.
+    """
     need_dropout(keep_prob, "it compares training with and without dropout")
     base = PRESETS["severe-overfitting"].config.replace(
         hidden_layers=2, width=width, keep_prob=keep_prob

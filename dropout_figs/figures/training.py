@@ -40,6 +40,17 @@ _RUN_PARAMS = (
 
 
 def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
+    """Training and validation loss of the same network without and with dropout.
+
+    Same data, initial weights and batches (:func:`dropout_figs.lab.compare`); a
+    table under the curves gives the final losses, gap and accuracies.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with the run's preset, sizes and width, both runs' final
+        metrics and their loss curves per epoch.
+    """
     data, config, runs = paired_runs(
         preset, rng=rng, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
@@ -125,6 +136,17 @@ register(
 
 
 def build_decision_boundaries(*, rng, canvas, preset, keep_prob, n_epochs, width):
+    """Decision boundaries of the same network trained without and with dropout.
+
+    Two class maps over the plane, training points filled and validation points
+    hollow; each title gives the validation loss and accuracy.
+
+    Returns
+    -------
+    Drawing
+        ``data`` with both runs' final metrics and the fraction of the plane
+        each net is unsure about (probability between 0.1 and 0.9).
+    """
     data, config, runs = paired_runs(
         preset, rng=rng, width=width, n_epochs=n_epochs, keep_prob=keep_prob
     )
@@ -183,6 +205,16 @@ def _val_loss(params, data):
 
 
 def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width, n_frames):
+    """The decision boundaries of :func:`build_decision_boundaries` evolving over training.
+
+    About ``n_frames`` snapshots from epoch 0, denser early; the last frame is held.
+
+    Returns
+    -------
+    Drawing
+        ``frames`` and ``data`` with the snapshot epochs and both nets'
+        validation loss at each.
+    """
     epochs = _snapshot_epochs(n_epochs, n_frames)
     data, config, runs = paired_runs(
         preset, rng=rng, snapshot_epochs=epochs, width=width, n_epochs=n_epochs, keep_prob=keep_prob
