@@ -22,7 +22,13 @@ from dropout_figs.figures import get_figure, labkit, mechanisms
 from dropout_figs.figures import plotting as pl
 from dropout_figs.figures.catalogue import jsonable
 from dropout_figs.lab import PRESETS, compare, mlp, train
-from dropout_figs.lab.sweeps import draw_split
+from dropout_figs.lab.sweeps import (
+    draw_split,
+    draw_splits,
+    held_out_metrics,
+    sweep_dataset_size,
+    sweep_keep_prob,
+)
 from dropout_figs.render import Request, draw_encoded, render
 from dropout_figs.style import COLORS
 
@@ -448,3 +454,51 @@ def test_sweeps_hold_on_other_seeds(seed):
     g = df.draw_figure("dataset-size-sweep", seed=seed, size=SMALL).data
     gain = g["benefit_error_points_mean"]
     assert gain[-1] < max(gain)
+
+
+# --------------------------------------------------------------------------- the lab's sweeps
+def test_keep_prob_sweep_replicates_equal_separate_runs():
+    """Each cell of sweep_keep_prob on Splits is the run train() gives alone, scored on
+    that Split's test set; units_kept sets the width to units_kept / q."""
+    splits = draw_splits(
+        "moons", n_train=40, n_test=300, n_replicates=2, rng=np.random.default_rng(0)
+    )
+    config = PRESETS["moons"].config.replace(width=8, epochs=3)
+    out = sweep_keep_prob(config, splits, [1.0, 0.5], seeds=[7], units_kept=4)
+    assert out["widths"].tolist() == [4, 8]
+    assert out["test_loss"].shape == out["val_loss"].shape == (2, 2)
+    for i, q in enumerate((1.0, 0.5)):
+        for j, split in enumerate(splits):
+            alone = train(
+                config.replace(keep_prob=q, width=out["widths"][i]),
+                split.data,
+                rng=np.random.default_rng(7),
+            )
+            loss, error = held_out_metrics(alone.params, split.x_test, split.y_test)
+            assert out["test_loss"][i, j] == pytest.approx(loss, rel=1e-10)
+            assert out["test_error"][i, j] == pytest.approx(error)
+            assert out["val_loss"][i, j] == pytest.approx(alone.metrics()["val_loss"], rel=1e-10)
+
+
+def test_held_out_metrics_is_the_mean_cross_entropy():
+    params = [(np.array([[2.0, -1.0], [0.5, 0.5]]), np.zeros(2))]
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, -1.0]])
+    y = np.array([0, 1, 1])
+    p = np.exp(x @ params[0][0])
+    p /= p.sum(1, keepdims=True)
+    loss, error = held_out_metrics(params, x, y)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(3), y])))
+    assert error == pytest.approx(np.mean(p.argmax(1) != y))
+
+
+def test_sweeps_refuse_mismatched_inputs():
+    splits = draw_splits(
+        "moons", n_train=20, n_test=50, n_replicates=2, rng=np.random.default_rng(0)
+    )
+    config = PRESETS["moons"].config.replace(width=4, epochs=1, keep_prob=0.5)
+    with pytest.raises(DropoutFigsError, match="one seed, or one per data set"):
+        sweep_keep_prob(config, splits, [0.5], seeds=[1, 2, 3])
+    with pytest.raises(DropoutFigsError, match="one seed per size"):
+        sweep_dataset_size(config, splits, [10, 20], seeds=[1])
+    with pytest.raises(DropoutFigsError, match="max\\(sizes\\) = 40"):
+        sweep_dataset_size(config, splits, [10, 40], seeds=[1, 2])
