@@ -502,3 +502,5 @@ def test_sweeps_refuse_mismatched_inputs():
         sweep_dataset_size(config, splits, [10, 20], seeds=[1])
     with pytest.raises(DropoutFigsError, match="max\\(sizes\\) = 40"):
         sweep_dataset_size(config, splits, [10, 40], seeds=[1, 2])
+    with pytest.raises(DropoutFigsError, match="needs keep_prob or input_keep_prob below 1"):
+        sweep_dataset_size(config.replace(keep_prob=1.0), splits, [10, 20], seeds=[1, 2])

@@ -266,6 +266,12 @@ def sweep_dataset_size(
             f"pools must be at least one Split with at least max(sizes) = {max(sizes)} "
             f"training points; got {[p.data.n_train for p in pools]}"
         )
+    if not config.uses_dropout:
+        raise DropoutFigsError(
+            "sweep_dataset_size compares without and with dropout: config needs keep_prob or "
+            f"input_keep_prob below 1 (got keep_prob={config.keep_prob:g}, "
+            f"input_keep_prob={config.input_keep_prob:g})"
+        )
     plain = config.replace(keep_prob=1.0, input_keep_prob=1.0)
     runs = {"without_dropout": plain, "with_dropout": config}
     out = {
