@@ -23,6 +23,7 @@ from .._validate import DropoutFigsError
 from ..maths import drop_rate_of, kept_count_distribution, sample_keep_mask
 from ..style import COLORS, font_path
 from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
+from .stats import fmt
 
 __all__ = ["PALETTE", "build_mask_grid", "build_network_flicker", "quantize"]
 
@@ -121,11 +122,6 @@ def _fit_font(draw, text: str, px: float, max_width: float, bold: bool = False):
     return _font(size, bold)
 
 
-def _fmt(x: float, digits: int = 2) -> str:
-    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def _header(draw, canvas: Canvas, s: float, title: str, subtitle: str) -> float:
     """Title and subtitle at the top-left; returns the y below them."""
     m = 24 * s
@@ -189,7 +185,7 @@ def _draw_count_panel(draw, box, s, dist, counts, current: int) -> None:
     small = _font(13 * s)
     label = "kept count of each mask"
     draw.text((x0, y0), label, fill=INK, font=_fit_font(draw, label, 14 * s, x1 - x0, True))
-    sub = f"vs Binomial(n, q): mean {_fmt(dist.mean, 1)}"
+    sub = f"vs Binomial(n, q): mean {fmt(dist.mean, 1)}"
     draw.text((x0, y0 + 20 * s), sub, fill=MUTED, font=_fit_font(draw, sub, 13 * s, x1 - x0))
     k, pmf = dist.window(4.0)
     lo = min(int(k[0]), min(counts))
@@ -255,8 +251,8 @@ def build_mask_grid(
     m = 24 * s
     title = "Dropout: a new random mask at every training step"
     subtitle = (
-        f"{n_units:,} unit{'s' if n_units != 1 else ''} · keep prob q = {_fmt(q, 3)} · "
-        f"drop rate {_fmt(r, 3)} · kept units are scaled by 1/q = {scale:.2f}"
+        f"{n_units:,} unit{'s' if n_units != 1 else ''} · keep prob q = {fmt(q, 3)} · "
+        f"drop rate {fmt(r, 3)} · kept units are scaled by 1/q = {scale:.2f}"
     )
     frames = []
     for i, mask in enumerate(masks):
@@ -304,7 +300,7 @@ def build_mask_grid(
         line = f"kept of {n_units:,} ({100 * counts[i] / n_units:.0f} %)"
         draw.text((px0, ly), line, fill=INK, font=_fit_font(draw, line, 15 * s, px1 - px0))
         ly += 22 * s
-        line = f"expected n·q = {_fmt(dist.mean, 1)}"
+        line = f"expected n·q = {fmt(dist.mean, 1)}"
         draw.text((px0, ly), line, fill=MUTED, font=_fit_font(draw, line, 14 * s, px1 - px0))
         ly += 34 * s
         if bottom - ly > 90 * s:
@@ -314,14 +310,14 @@ def build_mask_grid(
             canvas,
             s,
             f"mask {i + 1} of {n_frames} · kept {counts[i]:,} of {n_units:,} · "
-            f"scale 1/q = {scale:.2f} · keep prob q = {_fmt(q, 3)} · drop rate {_fmt(r, 3)}",
+            f"scale 1/q = {scale:.2f} · keep prob q = {fmt(q, 3)} · drop rate {fmt(r, 3)}",
         )
         frames.append(quantize(img))
     alt = (
         f"Animated grid of {n_units:,} units, {n_frames} random dropout masks with keep "
-        f"probability {_fmt(q, 3)} (drop rate {_fmt(r, 3)}). Kept units are blue, dropped units "
+        f"probability {fmt(q, 3)} (drop rate {fmt(r, 3)}). Kept units are blue, dropped units "
         f"grey with a cross. The first mask keeps {counts[0]:,} of {n_units:,} units; the "
-        f"masks keep {', '.join(f'{c:,}' for c in counts)}; expected {_fmt(dist.mean, 1)}. "
+        f"masks keep {', '.join(f'{c:,}' for c in counts)}; expected {fmt(dist.mean, 1)}. "
         f"Kept outputs are scaled by 1/q = {scale:.2f}."
     )
     data = {
@@ -465,7 +461,7 @@ def build_network_flicker(
     m = 24 * s
     title = "Dropout trains a different thinned network at every step"
     subtitle = (
-        f"hidden units kept with keep prob q = {_fmt(q, 3)} (drop rate {_fmt(r, 3)}); "
+        f"hidden units kept with keep prob q = {fmt(q, 3)} (drop rate {fmt(r, 3)}); "
         f"kept activations × 1/q = {scale:.2f}"
     )
     frames, outputs, kept = [], [], []
@@ -498,8 +494,8 @@ def build_network_flicker(
     mean_train = np.mean(outputs, axis=0)
     alt = (
         f"Animated network with {N_INPUTS} inputs, two hidden layers of {width} units and "
-        f"{N_OUTPUTS} outputs. In {n_frames} training steps with keep probability {_fmt(q, 3)} "
-        f"(drop rate {_fmt(r, 3)}) random hidden units and their connections vanish; the first "
+        f"{N_OUTPUTS} outputs. In {n_frames} training steps with keep probability {fmt(q, 3)} "
+        f"(drop rate {fmt(r, 3)}) random hidden units and their connections vanish; the first "
         f"step keeps {kept[0][0]} and {kept[0][1]} of {width} hidden units, and kept "
         f"activations are multiplied by {scale:.2f}. The last frame is evaluation: all units "
         f"on, no scaling, outputs {', '.join(f'{v:.2f}' for v in eval_out)}."
