@@ -264,3 +264,31 @@ def test_inverted_vs_classic_expectations_match():
     assert d["kept"] == layer_summary(12, 0.6, seed=0).kept
     assert len(drawing.figure.axes) == 4
     assert f"keeps {d['kept']} of 12" in drawing.alt
+
+
+def test_catalogue_order_is_the_gallery_order():
+    """Registration order is the gallery's and `dropout-figs list`'s order: a topic module
+    importing another (which registers on import) must not reorder it."""
+    from dropout_figs.figures import figure_names
+
+    expected = [
+        "mask-grid",
+        "network-flicker",
+        "kept-count-pmf",
+        "expected-active-sweep",
+        "output-scale-ratio",
+        "subnetwork-count",
+        "inverted-vs-classic",
+        "loss-curves",
+        "decision-boundaries",
+        "boundary-evolution",
+        "forgot-eval-mode",
+        "mc-dropout-uncertainty",
+        "keep-prob-sweep",
+        "dataset-size-sweep",
+        "mc-vs-weight-scaling",
+        "activation-sparsity",
+        "dropout-batchnorm-shift",
+    ]
+    names = figure_names()
+    assert [n for n in names if n in expected] == expected

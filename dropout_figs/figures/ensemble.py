@@ -23,7 +23,8 @@ from ..maths import (
 )
 from ..style import COLORS
 from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
-from .stats import MEAN_ACTIVATION, check_entries, fmt, probs_text, thousands_ticks, titles
+from .plotting import fmt
+from .stats import MEAN_ACTIVATION, check_entries, probs_text, thousands_ticks, titles
 
 __all__ = ["log10_binomial_curve", "plot_inverted_vs_classic", "plot_subnetwork_count"]
 

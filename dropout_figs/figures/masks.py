@@ -23,7 +23,7 @@ from .._validate import DropoutFigsError
 from ..maths import drop_rate_of, kept_count_distribution, sample_keep_mask
 from ..style import COLORS, font_path
 from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
-from .stats import fmt
+from .plotting import fmt
 
 __all__ = ["PALETTE", "build_mask_grid", "build_network_flicker", "quantize"]
 

@@ -1,4 +1,4 @@
-"""Drawing for the training-lab figures: pure functions of arrays that take an ``ax``.
+"""Drawing helpers of the figures: pure functions of arrays that take an ``ax``.
 
 Nothing here trains, samples or writes files. Each function draws on the axes
 it is given and returns them, so the figure builders (the training-lab topic modules) stay a
@@ -31,6 +31,7 @@ __all__ = [
     "draw_sweep",
     "draw_uncertainty_map",
     "draw_variance_ratio",
+    "fmt",
     "frames_to_palette",
     "render_rgb",
     "update_class_map",
@@ -44,6 +45,15 @@ def _rgb(color: str) -> np.ndarray:
     from matplotlib.colors import to_rgb
 
     return np.asarray(to_rgb(color))
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """``0.7``, ``1.43``, ``179.2``: up to ``digits`` decimals, no trailing zeros.
+
+    The one number format of the figures' titles, captions and alt text.
+    """
+    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 # --------------------------------------------------------------------------- curves

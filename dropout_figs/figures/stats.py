@@ -25,11 +25,11 @@ from ..maths import (
 )
 from ..style import COLORS
 from .catalogue import Canvas, Drawing, FigureSpec, Param, n_units_param, register
+from .plotting import fmt
 
 __all__ = [
     "MEAN_ACTIVATION",
     "check_entries",
-    "fmt",
     "plot_expected_active_sweep",
     "plot_kept_count_pmf",
     "plot_output_scale_ratio",
@@ -52,12 +52,6 @@ MEAN_ACTIVATION = Param(
     high=1e6,
     low_open=True,
 )
-
-
-def fmt(x: float, digits: int = 3) -> str:
-    """``0.7``, ``1.43``, ``179.2``: up to ``digits`` decimals, no trailing zeros."""
-    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def probs_text(q: float) -> str:
