@@ -602,7 +602,8 @@ def layer_summary(
     with the exact mean and variance above). The numbers then differ from the
     unit-by-unit draw for the same seed.
     """
-    n = check_count(n_units, "n_units", low=1)
+    # The kept count is drawn by numpy's Binomial, which takes an int64 n.
+    n = check_count(n_units, "n_units", low=1, high=2**63 - 1)
     q = resolve_keep_prob(keep_prob, drop_rate)
     seed = check_count(seed, "seed", low=0, high=2**63 - 1)
     mean = check_finite(mean_activation, "mean_activation", low=0, low_open=True)

@@ -115,7 +115,7 @@ def test_cli_line_rebuilds_the_same_request(toy):
 
 
 def test_one_drawing_serves_several_formats(toy, tmp_path, monkeypatch):
-    import dropout_figs.render as render_mod
+    import dropout_figs.render.cache as render_mod
 
     calls = []
     real = render_mod.draw_encoded

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -218,6 +219,11 @@ def build_figures(
             fmts = ["gif", "png"] if spec.animated else ["png", "svg"]
         else:
             fmts = [f for f in formats if f in spec.formats]
+            if not fmts:
+                raise DropoutFigsError(
+                    f"figure {spec.name!r} is written as {', '.join(spec.formats)}, none of "
+                    f"--formats {','.join(formats)}; add one of them or leave the figure out"
+                )
         for fmt in fmts:
             requests.append(
                 Request.make(
@@ -229,13 +235,14 @@ def build_figures(
     written = []
     for request, entry in entries.items():
         target = outdir / f"{request.name}.{request.fmt}"
-        data = entry.path.read_bytes()
+        data = entry.read_bytes()  # checked against its hash once more
         if not (target.is_file() and target.read_bytes() == data):
             write_atomic(target, data)
         written.append(target)
         meta = outdir / f"{request.name}.json"
         if meta not in written:
-            info = json.loads(entry.path.with_suffix(".json").read_text())
+            # The hash is the cache's check of one format's file, not a fact about the figure.
+            info = {k: v for k, v in entry.info.items() if k != "sha256"}
             write_atomic(meta, (json.dumps(info, indent=1, sort_keys=True) + "\n").encode())
             written.append(meta)
     return written
@@ -270,6 +277,7 @@ def _cmd_build(args) -> int:
                 f"--formats takes a comma-separated list of {', '.join(FORMATS)}; "
                 f"got {args.formats!r}"
             )
+    jobs = None if args.jobs is None else check_count(args.jobs, "--jobs", low=1, high=256)
     written = build_figures(
         args.outdir,
         args.names,
@@ -279,7 +287,7 @@ def _cmd_build(args) -> int:
         dpi=args.dpi,
         style=args.style,
         formats=formats,
-        jobs=args.jobs,
+        jobs=jobs,
         cache_dir=args.cache,
         progress=_build_progress(),
     )
@@ -361,7 +369,7 @@ def make_parser() -> _Parser:
     group.add_argument("--keep-prob", default=None, help="probability a unit is kept")
     group.add_argument("--drop-rate", default=None, help="probability a unit is dropped")
     p.add_argument("--formats", default=None, help="comma-separated, e.g. png,svg,pdf")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--jobs", default=None, help="worker processes, 1 to 256 (default: all cores)")
     p.add_argument("--cache", default=None, help="cache folder (default OUTDIR/.cache)")
     p.add_argument("-q", "--quiet", action="store_true")
     _add_output_options(p)
@@ -386,8 +394,27 @@ def make_parser() -> _Parser:
     return parser
 
 
+def _terminate(signum, frame):
+    # SIGTERM ends a run the way Ctrl-C does: worker pools are torn down, no
+    # half-written file is left, one line on stderr.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = make_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:

@@ -32,10 +32,13 @@ from .._validate import (
 
 __all__ = [
     "FORMATS",
+    "MAX_BYTES",
+    "MAX_SECONDS",
     "Canvas",
     "Drawing",
     "FigureSpec",
     "Param",
+    "Work",
     "n_units_param",
     "register",
 ]
@@ -246,7 +249,8 @@ class FigureSpec:
     seed : int
         Default seed.
     cost : float
-        Rough seconds to build; the parallel build starts the slow ones first.
+        Rough seconds to build at the defaults; the parallel build starts the
+        slow ones first, and :meth:`work` scales it to other parameters.
     group : str
         Where the figure belongs ("dropout", "lab", "paper", "pitfalls").
     """
@@ -332,6 +336,22 @@ class FigureSpec:
             out[p.name] = p.coerce(raw[p.name]) if p.name in raw else p.default
         return out
 
+    def work(self, values: Mapping[str, Any], size: tuple[int, int]) -> Work:
+        """Estimated time and memory of drawing with resolved ``values`` at ``size``."""
+        return estimate_work(self, values, size)
+
+    def check_cost(self, values: Mapping[str, Any], size: tuple[int, int]) -> Work:
+        """:meth:`work`, or a one-line error when it is over :data:`MAX_SECONDS` or
+        :data:`MAX_BYTES`, naming the estimate and the parameters to lower."""
+        work = self.work(values, size)
+        if not (work.seconds <= MAX_SECONDS and work.bytes <= MAX_BYTES):
+            raise DropoutFigsError(
+                f"{self.name} with these settings would take about {work.seconds:,.0f} s and "
+                f"{work.bytes / 1e9:.1f} GB (the cap is about {MAX_SECONDS:g} s and "
+                f"{MAX_BYTES / 1e9:g} GB); lower {' or '.join(work.lower)}"
+            )
+        return work
+
     def draw(
         self,
         params: Mapping[str, Any] | None = None,
@@ -345,6 +365,75 @@ class FigureSpec:
         seed = self.seed if seed is None else check_count(seed, "seed", low=0, high=2**63 - 1)
         canvas = Canvas.from_size(size or self.size, dpi)
         return self.build(rng=as_rng(seed, "seed"), canvas=canvas, **values)
+
+
+# --------------------------------------------------------------------------- cost model
+#: Work refused up front: about a minute or about 2 GB on a 2-core laptop-class machine.
+MAX_SECONDS = 60.0
+MAX_BYTES = 2e9
+
+#: Share of a figure's default cost that does not grow with the network or the
+#: sample counts (drawing, data, per-call overhead: at the default sizes the
+#: nets are overhead-bound).
+_FIXED_SHARE = 0.95
+#: Seconds and bytes per pixel per frame of an animation (network-flicker at
+#: 7680x4320 with 60 frames: about 75 s and 4 GB measured).
+_FRAME_SECONDS, _FRAME_BYTES = 4e-8, 2.5
+#: Bytes per pixel of a static figure while it is rasterised.
+_STATIC_BYTES = 16.0
+#: Training memory per unit of width squared, per second of default cost (the
+#: cost stands in for how many nets a figure trains: keep-prob-sweep at width
+#: 1024 used about 3.5 GB).
+_TRAIN_BYTES = 600.0
+#: The interpreter with numpy, matplotlib and scipy loaded.
+_BASE_BYTES = 150e6
+
+
+@dataclass(frozen=True)
+class Work:
+    """An estimate of what drawing a figure costs, and what to lower if it is too much."""
+
+    seconds: float
+    bytes: float
+    lower: tuple[str, ...]
+
+
+def estimate_work(spec: FigureSpec, values: Mapping[str, Any], size: tuple[int, int]) -> Work:
+    """Time and memory of drawing ``spec`` with ``values`` at ``size``, scaled from its defaults.
+
+    The model: the network part of ``spec.cost`` grows as width squared times
+    epochs times any other count (``n_masks``, ``n_passes``, ``n_units``); an
+    animation costs pixels x frames on top; memory is the interpreter, the
+    frames or the raster, and the nets (width squared). It is rough (within a
+    few times), which is enough to refuse a 20-minute run before it starts.
+    """
+    defaults = spec.defaults()
+    ratios: dict[str, float] = {}
+    scale = 1.0
+    for name, value in values.items():
+        default = defaults.get(name)
+        if name in {"n_frames", "n_epochs", "width"} or (
+            name.startswith("n_") and isinstance(default, int)
+        ):
+            if name == "n_frames" or not isinstance(default, int) or default <= 0:
+                continue
+            ratio = max(float(value), 1.0) / default
+            ratios[name] = ratio
+            scale *= ratio**2 if name == "width" else ratio
+    seconds = spec.cost * (_FIXED_SHARE + (1 - _FIXED_SHARE) * scale)
+    width = float(values.get("width", 0))
+    nbytes = _BASE_BYTES + _TRAIN_BYTES * spec.cost * width**2
+    pixels = float(size[0]) * float(size[1])
+    ratios["size"] = pixels / (spec.size[0] * spec.size[1])
+    if spec.animated:
+        frames = float(values.get("n_frames", 1))
+        ratios["n_frames"] = frames / max(defaults.get("n_frames", 1), 1)
+        seconds += _FRAME_SECONDS * pixels * frames
+        nbytes += _FRAME_BYTES * pixels * frames
+    else:
+        nbytes += _STATIC_BYTES * pixels
+    lower = tuple(k for k, r in sorted(ratios.items(), key=lambda kv: -kv[1]) if r > 1)[:2]
+    return Work(seconds, nbytes, lower or ("size",))
 
 
 def n_units_param(

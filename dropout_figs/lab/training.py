@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -235,7 +236,16 @@ def _run_in_processes(chunks, jobs):
         shares[j].append(i)
         load[j] += _group_work(chunk)
     outs = [None] * len(chunks)
-    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=_process_context()) as pool:
+    from .._procs import stop_pool, watch_parent
+
+    # Workers end with this process (killed, or an exception here), never later.
+    pool = ProcessPoolExecutor(
+        max_workers=jobs - 1,
+        mp_context=_process_context(),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+    try:
         futures = [
             (share, pool.submit(_run_chunks, [chunks[i] for i in share]))
             for share in shares[1:]
@@ -246,6 +256,10 @@ def _run_in_processes(chunks, jobs):
         for share, future in futures:
             for i, out in zip(share, future.result(), strict=True):
                 outs[i] = out
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
     return outs
 
 
