@@ -12,7 +12,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
 
-import dropout_figs.render as render_mod
+import dropout_figs.render.cache as render_mod  # where the cache looks up draw_encoded
 from dropout_figs import layer_summary
 
 
