@@ -248,11 +248,6 @@ def test_a_figure_failing_while_drawing_names_its_page_and_line(tmp_path, caplog
     assert error == "dropout-figs: index.md:4: this drawing would cost too much; lower n_units"
 
 
-@pytest.mark.xfail(
-    reason="style.py still accepts any file as a style (issue 11: the reliability work, branch "
-    "rel, makes it refuse non-.mplstyle files); remove this mark when that lands",
-    strict=True,
-)
 def test_a_style_file_is_never_echoed(tmp_path, caplog, capsys):
     secret = tmp_path / "secret.txt"
     secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\nlines.linewidth: 9\n")
