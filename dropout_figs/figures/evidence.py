@@ -104,20 +104,20 @@ def build_dropout_over_seeds(*, rng, canvas, preset, keep_prob, n_seeds, n_test)
     return Drawing(alt=alt, data=data, figure=fig)
 
 
+# The run both figures repeat over seeds: which preset and how much dropout.
+_RUN_PARAMS = (
+    Param("preset", "choice", "severe-overfitting", "training-lab preset", choices=tuple(PRESETS)),
+    Param("keep_prob", "prob", 0.5, "probability a hidden unit is kept"),
+)
+
+
 register(
     FigureSpec(
         name="dropout-over-seeds",
         summary="Dropout's effect on held-out loss, accuracy and calibration over many seeds",
         group="lab",
         params=(
-            Param(
-                "preset",
-                "choice",
-                "severe-overfitting",
-                "training-lab preset",
-                choices=tuple(PRESETS),
-            ),
-            Param("keep_prob", "prob", 0.5, "probability a hidden unit is kept"),
+            *_RUN_PARAMS,
             Param("n_seeds", "int", 20, "paired seeds (runs per variant)", low=2, high=200),
             Param("n_test", "int", 2000, "held-out test points per seed", low=100, high=100_000),
         ),
@@ -189,14 +189,7 @@ register(
         summary="Dropout beside L2, max-norm and early stopping, and the paper's SGD recipe",
         group="lab",
         params=(
-            Param(
-                "preset",
-                "choice",
-                "severe-overfitting",
-                "training-lab preset",
-                choices=tuple(PRESETS),
-            ),
-            Param("keep_prob", "prob", 0.5, "probability a hidden unit is kept"),
+            *_RUN_PARAMS,
             Param("n_seeds", "int", 20, "seeds (runs per regulariser)", low=2, high=200),
             Param("n_test", "int", 2000, "held-out test points per seed", low=100, high=100_000),
         ),
