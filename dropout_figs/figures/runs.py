@@ -16,12 +16,9 @@ from ..lab import mlp
 from ..style import COLORS
 from . import plotting as pl
 from .catalogue import Canvas, Drawing
-from .labkit import eval_grid, grid_for
+from .labkit import LABELS, RUN_COLORS, eval_grid, grid_for
 
 __all__ = ["draw_training_runs", "run_numbers"]
-
-_LABELS = {"without_dropout": "without dropout", "with_dropout": "with dropout"}
-_COLORS = {"without_dropout": COLORS["without"], "with_dropout": COLORS["with"]}
 
 
 def run_numbers(result) -> dict:
@@ -52,8 +49,8 @@ def draw_training_runs(results: Mapping, data, *, canvas: Canvas | None = None) 
         ``data`` holds each run's configuration and its :func:`run_numbers`.
     """
     canvas = canvas or Canvas.from_size((1200, 520))
-    labels = {k: _LABELS.get(k, k) for k in results}
-    colors = {k: _COLORS.get(k, COLORS["with"]) for k in results}
+    labels = {k: LABELS.get(k, k) for k in results}
+    colors = {k: RUN_COLORS.get(k, COLORS["with"]) for k in results}
     two_d = data.x_train.shape[1] == 2
     fig = canvas.figure()
     n_maps = len(results) if two_d else 0
