@@ -5,8 +5,8 @@
    an eval-mode pass over the training and validation sets: this package vs
    PyTorch on the CPU (if torch is importable; it is never a dependency).
    Model-epochs per second of each and the ratio (target >= 7x).
-2. THE SWEEP TARGET (DEVELOPERS.md: "a 45-model keep-probability sweep
-   (batched models, both cores) at least 3x faster than the same 45 models
+2. THE SWEEP TARGET (the guide: "a 45-model keep-probability sweep
+   (batched models, both cores) at least 5x faster than the same 45 models
    trained one at a time"): the keep-probability sweep as the site runs it
    (the keep-prob-sweep figure: the severe-overfitting preset's 3 hidden
    layers at the figure's width 32, Adam, batch 16, 100 epochs, 40 training
