@@ -23,19 +23,26 @@ __all__ = ["Request", "code_hash", "draw_encoded", "render"]
 
 @cache
 def code_hash() -> str:
-    """Hash of the package's source and the versions of the libraries that draw."""
-    import matplotlib
-    import numpy
-    import PIL
-    import scipy
+    """Hash of the package's source and the versions of the libraries that draw.
+
+    The versions are read from the installed distributions' metadata, not by
+    importing them: a warm build that draws nothing never pays for importing
+    SciPy and matplotlib.
+    """
+    from importlib.metadata import version
 
     h = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
     for file in sorted(root.rglob("*.py")):
         h.update(file.relative_to(root).as_posix().encode())
         h.update(file.read_bytes())
-    for mod in (numpy, scipy, matplotlib, PIL):
-        h.update(f"{mod.__name__}={mod.__version__};".encode())
+    for name, dist in (
+        ("numpy", "numpy"),
+        ("scipy", "scipy"),
+        ("matplotlib", "matplotlib"),
+        ("PIL", "Pillow"),
+    ):
+        h.update(f"{name}={version(dist)};".encode())
     return h.hexdigest()
 
 
