@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._random import standard_normal
 from .._validate import DropoutFigsError, as_rng, check_count, check_finite
 
 __all__ = ["ALL_DATASETS", "DATASETS", "DEFAULT_NOISE", "Dataset", "make_dataset"]
@@ -148,16 +149,6 @@ def _spiral(n0, n1, rng):
     return x, np.repeat([0, 1], [n0, n1])
 
 
-def _normal_pairs(n, rng):
-    # Box-Muller from two uniforms per point, not rng.standard_normal (NumPy's
-    # table-driven ziggurat): the browser engine (web/src/engine/data.ts) draws
-    # the same jitter from its port of rng.random(). 1 - u lies in (0, 1].
-    u = rng.random((n, 2))
-    r = np.sqrt(-2.0 * np.log1p(-u[:, 0]))
-    t = 2.0 * math.pi * u[:, 1]
-    return np.c_[r * np.cos(t), r * np.sin(t)]
-
-
 _GENERATORS = {
     "blobs": _blobs,
     "circles": _circles,
@@ -171,7 +162,7 @@ def _toy_points(name, n, noise, rng):
     """``n`` points of toy set ``name`` with jitter, in class order."""
     n0 = n // 2
     x, y = _GENERATORS[name](n0, n - n0, rng)
-    return x + noise * _normal_pairs(n, rng), y
+    return x + noise * standard_normal(rng, (n, 2)), y
 
 
 @functools.cache

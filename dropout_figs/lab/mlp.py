@@ -38,6 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._random import standard_normal
 from .._validate import DropoutFigsError, check_count, check_probability
 
 __all__ = [
@@ -81,6 +82,9 @@ def init_params(layer_sizes: Sequence[int], *, rng: np.random.Generator) -> Para
     list of (W, b)
         ``W`` of shape ``(fan_in, fan_out)`` drawn from N(0, 2 / fan_in) (He et
         al., 2015, suited to ReLU), ``b`` zeros of shape ``(fan_out,)``; float64.
+        The normals are Box-Muller draws (:func:`dropout_figs._random.standard_normal`),
+        layer by layer in row-major order, so the browser engine starts a run
+        from the same seed with the same weights.
     """
     sizes = [check_count(s, "layer_sizes entry", low=1, high=100_000) for s in layer_sizes]
     if len(sizes) < 2:
@@ -91,7 +95,7 @@ def init_params(layer_sizes: Sequence[int], *, rng: np.random.Generator) -> Para
         raise DropoutFigsError(f"rng must be a numpy.random.Generator; got {rng!r}")
     params = []
     for fan_in, fan_out in itertools.pairwise(sizes):
-        W = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
+        W = standard_normal(rng, (fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
         params.append((W, np.zeros(fan_out)))
     return params
 
