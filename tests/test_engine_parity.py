@@ -233,6 +233,27 @@ def _lab_cases():
     return cases
 
 
+def _cli_cases():
+    """`dropout-figs train --compare --json` as a user runs it, for the training-lab widget's path."""
+    import contextlib
+    import io
+
+    from dropout_figs.cli import main
+
+    cases = []
+    for name, seed, drop, optimizer in [("spiral", 4, 0.3, "adam"), ("moons", 2**40 + 3, 0.5, "adam")]:
+        flags = {
+            "dataset": name, "n-samples": 160, "noise": 0.2, "layers": 2, "width": 12,
+            "drop-rate": drop, "lr": 0.01, "epochs": 7, "batch-size": 32, "seed": seed,
+        }  # fmt: skip
+        argv = ["train", *(f"--{k}={v}" for k, v in flags.items()), "--compare", "--json"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(argv) == 0
+        cases.append({"flags": flags, "optimizer": optimizer, "json": json.loads(out.getvalue())})
+    return cases
+
+
 @pytest.fixture(scope="module")
 def engine_env(tmp_path_factory):
     node = _need("node")
@@ -255,6 +276,7 @@ def engine_env(tmp_path_factory):
         "mlp": _mlp_cases(rng),
         "data": _data_cases(rng),
         "lab": _lab_cases(),
+        "cli": _cli_cases(),
         "thresholds": {
             str(q): keep_threshold(q) for q in (1e-9, 0.3, 0.5, 0.63, 0.7, 0.999999, 1.0)
         },

@@ -146,6 +146,44 @@ describe("lab: the live training pair", { skip }, () => {
     }
   });
 
+  test("from a seed alone it starts from the package's weights and trains as the package does", () => {
+    for (const c of V.lab) {
+      const data = E.makeDataset(c.name, c.data);
+      const pair = new E.LabPair(data, c.opts);
+      close(Array.from(pair.plain.params), c.init, 1e-12, 1e-15, `${c.name} initial weights`);
+      const epochs = c.history.plain.train_loss.length;
+      for (let e = 0; e < epochs; e++) pair.step();
+      const got = pair.curves;
+      for (const key of ["plain", "dropout"]) {
+        const want = c.history[key];
+        close(got[key].trainLoss, want.train_loss, 1e-9, 0, `${c.name} ${key} train loss from the seed`);
+        close(got[key].valLoss, want.val_loss, 1e-9, 0, `${c.name} ${key} val loss from the seed`);
+        assert.deepEqual(got[key].valAcc, want.val_acc, `${c.name} ${key} val accuracy from the seed`);
+      }
+    }
+  });
+
+  test("the widget's run is `dropout-figs train --compare --seed S`'s: the same final numbers", () => {
+    for (const c of V.cli) {
+      const f = c.flags;
+      const seed = Number(f.seed);
+      const data = E.makeDataset(f.dataset, {
+        nSamples: f["n-samples"], noise: f.noise, valFraction: 0.5, seed: new E.Generator(seed, [0]),
+      });
+      const pair = new E.LabPair(data, {
+        hiddenLayers: f.layers, width: f.width, keepProb: 1 - f["drop-rate"], lr: f.lr,
+        batchSize: f["batch-size"], optimizer: c.optimizer, seed, spawnKey: [1],
+      });
+      for (let e = 0; e < f.epochs; e++) pair.step();
+      const got = pair.curves;
+      for (const [key, run] of [["plain", "without_dropout"], ["dropout", "with_dropout"]]) {
+        const want = c.json[run];
+        close([got[key].trainLoss.at(-1), got[key].valLoss.at(-1)], [want.train_loss, want.val_loss], 1e-9, 0, `${f.dataset} ${key}`);
+        assert.equal(got[key].valAcc.at(-1), want.val_acc, `${f.dataset} ${key} val accuracy`);
+      }
+    }
+  });
+
   test("both nets start equal, the plain one never drops, training lowers the loss", () => {
     const data = E.makeDataset("moons", { nSamples: 200, seed: 0 });
     const pair = new E.LabPair(data, { hiddenLayers: 2, width: 32, keepProb: 0.7, seed: 3, lr: 0.01 });

@@ -24,6 +24,12 @@ export interface TrainOptions {
   lr?: number;
   momentum?: number;
   seed?: number;
+  /**
+   * The training stream is `Generator(seed, spawnKey)`, split into initial weights, batch order
+   * and masks. `dropout-figs train --seed S` trains from `default_rng(S).spawn(2)[1]`: pass [1]
+   * (and draw the data from `new Generator(S, [0])`) to run exactly what the command line runs.
+   */
+  spawnKey?: number[];
   /** start from these weights (flat: each layer's W row-major, then its b) instead of He's. */
   initParams?: Float64Array | null;
 }
@@ -44,7 +50,7 @@ export function maskThreshold(keepProb: number): number {
 
 function checkOptions(o: TrainOptions): Required<TrainOptions> {
   const full: Required<TrainOptions> = {
-    batchSize: 32, optimizer: "adam", lr: 1e-3, momentum: 0.9, seed: 0, initParams: null, ...o,
+    batchSize: 32, optimizer: "adam", lr: 1e-3, momentum: 0.9, seed: 0, spawnKey: [], initParams: null, ...o,
   };
   checkCount(full.hiddenLayers, "hiddenLayers", 0, 16);
   checkCount(full.width, "width", 1, 4096);
@@ -111,7 +117,7 @@ export class LabPair {
   reset(opts?: Partial<TrainOptions>): void {
     this.o = checkOptions({ ...(this.o ?? {}), ...(opts ?? {}) } as TrainOptions);
     const o = this.o;
-    const [initRng, orderRng, maskRng] = new Generator(o.seed).spawn(3);
+    const [initRng, orderRng, maskRng] = new Generator(o.seed, o.spawnKey).spawn(3);
     this.orderRng = orderRng;
     this.maskRng = maskRng;
     const sizes = [2, ...Array<number>(o.hiddenLayers).fill(o.width), 2];

@@ -5,7 +5,7 @@
  * the equivalent `dropout-figs train` command.
  */
 
-import { DATASETS, DEFAULT_NOISE, type Dataset, type DatasetName, LabPair, makeDataset } from "../engine";
+import { DATASETS, DEFAULT_NOISE, type Dataset, type DatasetName, Generator, LabPair, makeDataset } from "../engine";
 import { CommandBox, NumberField, Palette, Player, SelectField, fitCanvas, fmt, h, prefersReducedMotion, shellWord } from "./ui";
 import { readState, writeState } from "./url";
 
@@ -139,7 +139,7 @@ export function mountTrainingLab(root: HTMLElement): void {
     text: "MC dropout: the dropout net with dropout left on, passed over the plane many times; darker = the passes disagree more (their standard deviation of P(class 1)).",
   });
   const mcFigure = h("figure", { class: "df-panel df-lab__panel", hidden: true }, h("div", { class: "df-lab__plane" }, mcCanvas, mcDots), mcCaption);
-  const command = new CommandBox("The same experiment on the command line (NumPy, the same data; its own initial weights):");
+  const command = new CommandBox("The same run on the command line (NumPy: the same data, initial weights, batches and masks):");
 
   const form = h(
     "form",
@@ -172,13 +172,14 @@ export function mountTrainingLab(root: HTMLElement): void {
       batchSize: 32,
       optimizer: "adam" as const,
       seed: seed.value,
+      spawnKey: [1], // the training stream of `dropout-figs train --seed S`: default_rng(S).spawn(2)[1]
     };
   }
 
   function rebuild(): void {
     player.pause();
     const name = dataset.value as DatasetName;
-    data = makeDataset(name, { nSamples: points.value * 2, noise: noise.value, valFraction: 0.5, seed: seed.value });
+    data = makeDataset(name, { nSamples: points.value * 2, noise: noise.value, valFraction: 0.5, seed: new Generator(seed.value, [0]) });
     pair = new LabPair(data, config());
     mcFigure.hidden = true;
     describe();
