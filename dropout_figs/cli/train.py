@@ -182,14 +182,14 @@ def _check_output(args):
     return fmt
 
 
-def _write_figure(path, fmt, results, data):
+def _write_figure(path, fmt, results, data, seed=None):
     """Draw the runs just trained (loss curves, boundaries) and write them atomically."""
     from ..figures.runs import draw_training_runs
     from ..render import encode, write_atomic
     from ..style import style_context
 
     with style_context():
-        drawing = draw_training_runs(results, data)
+        drawing = draw_training_runs(results, data, seed=seed)
         write_atomic(path, encode(drawing, fmt))
 
 
@@ -313,6 +313,6 @@ def run(args) -> int:
             f"longer finite) and was stopped; lower lr (it was {config.lr:g})"
         )
     if fmt is not None:
-        _write_figure(args.output, fmt, results, data)
+        _write_figure(args.output, fmt, results, data, seed=check_count(args.seed, "seed", low=0))
         print(f"wrote {args.output}", file=sys.stderr)
     return 0

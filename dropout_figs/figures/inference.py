@@ -12,6 +12,7 @@ from .labkit import (
     drop_text,
     epochs_param,
     eval_grid,
+    figure_run,
     grid_for,
     keep_param,
     need_dropout,
@@ -110,6 +111,7 @@ def build_forgot_eval_mode(*, rng, canvas, preset, keep_prob, n_epochs, n_frames
     )
     out = {
         **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset),
         "train_mode_val_acc": [rounded(a) for a in accs],
         "flipped_fraction": [rounded(f) for f in flipped],
         "eval_val_acc": rounded(eval_acc),
@@ -230,6 +232,7 @@ def build_mc_dropout_uncertainty(*, rng, canvas, preset, keep_prob, n_epochs, n_
     )
     out = {
         **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset),
         "n_passes": n_passes,
         **summary,
     }

@@ -16,6 +16,7 @@ from .._validate import DropoutFigsError
 from ..lab import PRESETS, compare, mlp
 from ..lab.data import make_dataset
 from ..lab.engine import _one_blas_thread
+from ..lab.record import run_record, seed_of
 from ..lab.sweeps import draw_splits
 from ..style import COLORS
 from .catalogue import Param
@@ -61,6 +62,18 @@ def paired_runs(preset, *, rng, snapshot_epochs=(), **overrides):
 def run_header(preset, keep_prob):
     """The first entries of a lab figure's data: which preset, which keep probability."""
     return {"preset": preset, "keep_prob": keep_prob, "drop_rate": rounded(1 - keep_prob)}
+
+
+def figure_run(config, data, *, rng, preset=None, paired=False, **kwargs):
+    """A lab figure's ``data["run"]``: :func:`~dropout_figs.lab.record.run_record` of the
+    configuration and data it trained, with the figure's seed (read from ``rng``).
+
+    Every figure that trains puts this in its data, so a page prints the run's
+    configuration from the figure itself (the ``run_config`` macro), never from a
+    preset the figure overrode. ``kwargs`` go to ``run_record`` (``n_updates``);
+    a figure repeated over seeds calls ``run_record`` with its ``seeds`` directly.
+    """
+    return run_record(config, data, seeds=seed_of(rng), preset=preset, paired=paired, **kwargs)
 
 
 @dataclass(frozen=True)

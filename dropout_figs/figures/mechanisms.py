@@ -17,6 +17,7 @@ from .labkit import (
     WITH,
     drop_text,
     epochs_param,
+    figure_run,
     keep_param,
     need_dropout,
     paired_runs,
@@ -196,7 +197,7 @@ def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
         ``data`` with, per net, the mean activation, the fraction of zeros,
         the dead units and the mean number of active units.
     """
-    data, _, runs = paired_runs(preset, rng=rng, n_epochs=n_epochs, keep_prob=keep_prob)
+    data, config, runs = paired_runs(preset, rng=rng, n_epochs=n_epochs, keep_prob=keep_prob)
     x = np.concatenate([data.x_train, data.x_val])
     acts = {k: mlp.hidden_activations(r.params, x)[-1] for k, r in runs.items()}
     stats = {}
@@ -245,7 +246,11 @@ def build_activation_sparsity(*, rng, canvas, preset, keep_prob, n_epochs):
         f"{w['mean_activation']:.2f}, {100 * w['zero_fraction']:.0f} % zeros; with dropout: "
         f"mean {d['mean_activation']:.2f}, {100 * d['zero_fraction']:.0f} % zeros."
     )
-    out = {**run_header(preset, keep_prob), **stats}
+    out = {
+        **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset, paired=True),
+        **stats,
+    }
     return Drawing(alt=alt, data=out, figure=fig)
 
 

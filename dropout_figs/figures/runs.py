@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..lab import mlp
+from ..lab.record import run_record
 from ..style import COLORS
 from . import plotting as pl
 from .catalogue import Canvas, Drawing
@@ -30,7 +31,9 @@ def run_numbers(result) -> dict:
     return {k: v for k, v in result.metrics().items() if k != "seconds"}
 
 
-def draw_training_runs(results: Mapping, data, *, canvas: Canvas | None = None) -> Drawing:
+def draw_training_runs(
+    results: Mapping, data, *, canvas: Canvas | None = None, seed: int | None = None
+) -> Drawing:
     """Loss curves of ``results`` and, for two-dimensional data, each run's decision boundary.
 
     Parameters
@@ -42,11 +45,15 @@ def draw_training_runs(results: Mapping, data, *, canvas: Canvas | None = None) 
         The data set they were trained on.
     canvas : Canvas, optional
         Size of the picture (default 1200 x 520 pixels).
+    seed : int, optional
+        The seed the runs were trained from, for their run records.
 
     Returns
     -------
     Drawing
-        ``data`` holds each run's configuration and its :func:`run_numbers`.
+        ``data`` holds each run's configuration, its run record
+        (:func:`dropout_figs.lab.record.run_record`, under ``"run"``) and its
+        :func:`run_numbers`.
     """
     canvas = canvas or Canvas.from_size((1200, 520))
     labels = {k: LABELS.get(k, k) for k in results}
@@ -104,7 +111,14 @@ def draw_training_runs(results: Mapping, data, *, canvas: Canvas | None = None) 
         "n_val": data.n_val,
         "noise": data.noise,
         "runs": {
-            k: {"config": dataclasses.asdict(r.config), **numbers[k]} for k, r in results.items()
+            k: {
+                "config": dataclasses.asdict(r.config),
+                "run": run_record(
+                    r.config, data, seeds=[] if seed is None else seed, paired=len(results) > 1
+                ),
+                **numbers[k],
+            }
+            for k, r in results.items()
         },
     }
     return Drawing(alt=alt, data=out, figure=fig)

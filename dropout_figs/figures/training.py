@@ -19,6 +19,7 @@ from .labkit import (
     WITHOUT,
     drop_text,
     epochs_param,
+    figure_run,
     final_metrics,
     grid_for,
     keep_param,
@@ -103,6 +104,7 @@ def build_loss_curves(*, rng, canvas, preset, keep_prob, n_epochs, width):
     )
     data_out = {
         **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset, paired=True),
         "n_train": data.n_train,
         "n_val": data.n_val,
         "hidden_layers": config.hidden_layers,
@@ -153,7 +155,10 @@ def build_decision_boundaries(*, rng, canvas, preset, keep_prob, n_epochs, width
     grid = grid_for(data)
     fig = canvas.figure()
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
-    out = run_header(preset, keep_prob)
+    out = {
+        **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset, paired=True),
+    }
     for ax, (key, result) in zip(axes, runs.items(), strict=True):
         proba = proba_grid(result.params, grid)
         m = final_metrics(result)
@@ -262,6 +267,7 @@ def build_boundary_evolution(*, rng, canvas, preset, keep_prob, n_epochs, width,
     )
     out = {
         **run_header(preset, keep_prob),
+        "run": figure_run(config, data, rng=rng, preset=preset, paired=True),
         "epochs": list(epochs),
         "val_loss": {k: [rounded(v) for v in vals] for k, vals in losses.items()},
     }
