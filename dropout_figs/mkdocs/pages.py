@@ -6,12 +6,13 @@
   evaluates it for real and rewrites its ``dropout-figs:`` links.
 
 Both give Jinja the same globals (``figure_url``, ``figure_data``, ``figure_alt``,
-``figure_cli``, ``gallery`` and ``df``), from :meth:`_Pass.jinja_globals`.
+``figure_cli``, ``run_config``, ``gallery`` and ``df``), from :meth:`_Pass.jinja_globals`.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -116,8 +117,13 @@ class _Pass:
             "figure_data": self.figure_data,
             "figure_alt": self.figure_alt,
             "figure_cli": self.figure_cli,
+            "run_config": self.run_config,
             "gallery": self.gallery,
         }
+
+    def run_config(self, name: str, **params: Any) -> str:
+        """The configuration a lab figure trained, as one sentence (see :func:`run_block`)."""
+        raise NotImplementedError
 
     def figure_cli(self, name: str, **params: Any) -> str:
         """The command line that rebuilds a figure."""
@@ -159,6 +165,11 @@ class DryPage(_Pass):
         self.exact = False
         return ""
 
+    def run_config(self, name: str, **params: Any) -> str:
+        self._want(name, **params)
+        self.exact = False
+        return ""
+
     def gallery(self, group: str | None = None, heading: str = "##") -> str:
         self.exact = False
         for spec in gallery_specs(group):
@@ -189,6 +200,17 @@ class PageRenderer(_Pass):
     def figure_alt(self, name: str, **params: Any) -> str:
         request, _ = self.site.request(None, name, **params)
         return self.site.entry(request).alt
+
+    def run_config(self, name: str, **params: Any) -> str:
+        """``{{ run_config("loss-curves", preset=...) }}``: the figure's ``data["run"]``
+        as a sentence, marked up so a test can check it against the figure."""
+        data = self.figure_data(name, **params)
+        if "run" not in data:
+            raise DropoutFigsError(
+                f"run_config: figure {name!r} has no run record (data['run']); "
+                "only figures that train carry one"
+            )
+        return run_block(name, params, data["run"])
 
     def replay(self, uses) -> None:
         """Register the files a page's cached output links to."""
@@ -241,6 +263,21 @@ class PageRenderer(_Pass):
                 "dropout-figs.\n"
             )
         return "\n".join(blocks)
+
+
+def run_block(name: str, params: dict, run: dict) -> str:
+    """Inline HTML: :func:`~dropout_figs.lab.record.describe_run` of ``run``, with the
+    figure's name, its parameters and the record itself in ``data-df-*`` attributes."""
+    from ..lab.record import describe_run
+
+    def attr(value) -> str:
+        return html.escape(json.dumps(value, sort_keys=True), quote=True)
+
+    return (
+        f'<span class="df-run" data-df-figure="{html.escape(name, quote=True)}" '
+        f'data-df-params="{attr(params)}" data-df-run="{attr(run)}">'
+        f"{html.escape(describe_run(run), quote=False)}</span>"
+    )
 
 
 class Templates:
