@@ -197,6 +197,10 @@ def _changes(preset, config, shape) -> list[str]:
     return changed
 
 
+def _and(words) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def describe_run(run: Mapping) -> str:
     """One sentence stating a run record: data, network, training, dropout, seed(s).
 
@@ -207,7 +211,7 @@ def describe_run(run: Mapping) -> str:
     if run["preset"]:
         changed = run["changed_from_preset"]
         source = f"{run['preset']} preset" + (
-            f" with its {', '.join(changed)} changed, " if changed else ", "
+            f" with its {_and(changed)} changed, " if changed else ", "
         )
     noise = "" if not run["noise"] else f" (noise {run['noise']:g})"
     points = f"{run['n_train']:,} training, {run['n_val']:,} validation"
