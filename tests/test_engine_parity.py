@@ -254,6 +254,38 @@ def _cli_cases():
     return cases
 
 
+def _boundary_cases(rng):
+    """The package's eval-mode P(class 1) (``predict_proba``) on the training lab's grid.
+
+    The grid is the browser's: every train and validation point plus 0.6, 100 x 100, row 0
+    at the top; the browser draws it with LabPair.boundary (engine/grid.ts).
+    """
+    cases = []
+    for sizes, name, seed in [
+        ((2, 32, 32, 2), "moons", 0),
+        ((2, 64, 64, 64, 2), "spiral", 5),
+        ((2, 12, 2), "xor", 2),
+        ((2, 2), "circles", 1),
+    ]:
+        data = make_dataset(name, n_samples=200, rng=seed)
+        params = tmlp.init_params(sizes, rng=rng)
+        params = [(W, rng.normal(0, 0.5, b.shape)) for W, b in params]
+        pts = np.concatenate([data.x_train, data.x_val])
+        (x0, y0), (x1, y1) = pts.min(0) - 0.6, pts.max(0) + 0.6
+        i = np.arange(100)
+        xs, ys = x0 + (x1 - x0) * i / 99, y1 - (y1 - y0) * i / 99
+        grid = np.c_[np.tile(xs, 100), np.repeat(ys, 100)]
+        cases.append(
+            {
+                "data": {"name": name, "nSamples": 200, "seed": seed},
+                "sizes": list(sizes),
+                "params": np.concatenate([np.r_[W.ravel(), b] for W, b in params]).tolist(),
+                "proba": tmlp.predict_proba(params, grid)[:, 1].tolist(),
+            }
+        )
+    return cases
+
+
 @pytest.fixture(scope="module")
 def engine_env(tmp_path_factory):
     node = _need("node")
@@ -277,6 +309,7 @@ def engine_env(tmp_path_factory):
         "data": _data_cases(rng),
         "lab": _lab_cases(),
         "cli": _cli_cases(),
+        "boundary": _boundary_cases(rng),
         "thresholds": {
             str(q): keep_threshold(q) for q in (1e-9, 0.3, 0.5, 0.63, 0.7, 0.999999, 1.0)
         },

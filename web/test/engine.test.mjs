@@ -203,3 +203,23 @@ describe("lab: the live training pair", { skip }, () => {
     assert.ok(std.some((s) => s > 0) && std.every((s) => s >= 0));
   });
 });
+
+describe("lab: decision boundaries", { skip }, () => {
+  test("LabPair.boundary equals the package's predict_proba on the grid to 1e-12", () => {
+    assert.ok(V.boundary.length >= 3);
+    for (const c of V.boundary) {
+      const data = E.makeDataset(c.data.name, { nSamples: c.data.nSamples, seed: c.data.seed });
+      const hidden = c.sizes.length - 2;
+      const pair = new E.LabPair(data, {
+        hiddenLayers: hidden, width: hidden ? c.sizes[1] : 1, keepProb: 0.5,
+        initParams: Float64Array.from(c.params),
+      });
+      const what = `[${c.sizes}] on ${c.data.name}`;
+      for (const which of ["plain", "dropout"]) close(pair.boundary(which), c.proba, 0, 1e-12, `${what} ${which}`);
+      // and into a caller's buffer, again (buffers reused between calls)
+      const out = new Float64Array(10000);
+      assert.equal(pair.boundary("plain", out), out);
+      close(out, c.proba, 0, 1e-12, `${what} again`);
+    }
+  });
+});

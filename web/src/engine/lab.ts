@@ -10,6 +10,7 @@
  * line's in its numbers, not in its behaviour.
  */
 import type { Dataset } from "./data";
+import { GridEvaluator } from "./grid";
 import { MLP, Optimizer, Workspace } from "./mlp";
 import { Generator } from "./random";
 import { checkCount, checkFinite, checkKeepProb } from "./validate";
@@ -94,6 +95,7 @@ export class LabPair {
   private epochs = 0;
   private evalSpace!: Workspace;
   private gridSpace: Workspace | null = null;
+  private gridEval: GridEvaluator | null = null;
   private readonly ext: [number, number, number, number];
 
   constructor(
@@ -251,13 +253,19 @@ export class LabPair {
     return this.gridSpace;
   }
 
-  /** Eval-mode P(class 1) on a size x size grid, row 0 = top, into `out`. */
+  /** Eval-mode P(class 1) on a size x size grid, row 0 = top, into `out` (see grid.ts). */
   boundary(which: Which, out?: Float64Array, size = 100): Float64Array {
-    const ws = this.grid(size);
-    const res = out ?? new Float64Array(size * size);
-    const logits = this.runners[which].net.forward(ws, size * size, null, 1);
-    for (let k = 0; k < size * size; k++) res[k] = 1 / (1 + Math.exp(logits[2 * k] - logits[2 * k + 1]));
-    return res;
+    if (!this.gridEval || this.gridEval.xs.length !== size) {
+      const [x0, x1, y0, y1] = this.ext;
+      const xs = new Float64Array(size);
+      const ys = new Float64Array(size);
+      for (let i = 0; i < size; i++) {
+        xs[i] = x0 + ((x1 - x0) * i) / (size - 1);
+        ys[i] = y1 - ((y1 - y0) * i) / (size - 1); // row 0 at the top
+      }
+      this.gridEval = new GridEvaluator(xs, ys);
+    }
+    return this.gridEval.proba(this.runners[which].net, out ?? new Float64Array(size * size));
   }
 
   /**

@@ -60,7 +60,7 @@ export class Workspace {
 let nzIndex = new Int32Array(64);
 let nzValue = new Float64Array(64);
 
-function affineForward(h: Float64Array, n: number, fanIn: number, fanOut: number,
+export function affineForward(h: Float64Array, n: number, fanIn: number, fanOut: number,
   p: Float64Array, wOff: number, bOff: number, z: Float64Array): void {
   if (nzIndex.length < fanIn) {
     nzIndex = new Int32Array(fanIn);
