@@ -189,8 +189,9 @@ def test_polyfills_and_fonts_are_local(pages, site):
 
 def test_katex_files_are_served(site):
     katex = site / "assets" / "vendor" / "katex"
-    for name in ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js"):
-        assert (katex / name).stat().st_size > 1000, name
+    assert (katex / "katex.min.css").stat().st_size > 1000
+    # math is rendered at build time: KaTeX's script is neither served nor loaded
+    assert not (katex / "katex.min.js").exists()
     css = (katex / "katex.min.css").read_text()
     fonts = set(re.findall(r"url\((fonts/[^)]+)\)", css))
     assert len(fonts) > 20
@@ -198,10 +199,24 @@ def test_katex_files_are_served(site):
     assert not missing, missing
 
 
-def test_math_is_marked_up_for_katex(pages, site):
+def test_math_is_rendered_at_build_time(pages, site):
+    """Theory's math is KaTeX markup in the HTML; only pages with math link KaTeX's CSS."""
     theory = pages[site / "theory.html"]
     classes = " ".join(a.get("class", "") for _, a in theory.tags)
-    assert "arithmatex" in classes, "theory page has no math for KaTeX"
+    assert "arithmatex" in classes, "theory page has no math"
+    text = (site / "theory.html").read_text(encoding="utf-8")
+    assert text.count('class="katex"') > 10
+    assert "\\(" not in re.sub(r"<annotation.*?</annotation>", "", text, flags=re.S)
+    for page in (theory, pages[site / "explorables.html"]):
+        assert not [a for a in page.find("script") if "katex" in a.get("src", "")]
+    links = lambda page: [a["href"] for a in page.find("link") if "katex" in a.get("href", "")]  # noqa: E731
+    assert links(theory) == ["assets/vendor/katex/katex.min.css"]
+    plain = (site / "explorables.html").read_text(encoding="utf-8")
+    assert "arithmatex" not in plain
+    assert not links(pages[site / "explorables.html"])
+    notebook = (site / "notebooks" / "training-lab.html").read_text(encoding="utf-8")
+    assert 'class="katex"' in notebook
+    assert "../assets/vendor/katex/katex.min.css" in notebook
 
 
 def test_notebook_page_has_no_cdn_loaders(site):
