@@ -21,13 +21,15 @@ import ast
 import inspect
 import json
 import re
+import shlex
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
-import dropout_figs  # noqa: F401  (registers the figures)
+import dropout_figs as df
+from dropout_figs.cli import main
 from dropout_figs.figures import iter_figures
 from dropout_figs.lab import PRESETS, TrainConfig, make_dataset
 from dropout_figs.lab.record import RUN_KEYS, describe_run, n_parameters, run_record
@@ -114,6 +116,36 @@ def test_every_figure_that_trains_records_its_run():
         if "width" in params:
             assert run["width"] == params["width"], name
         assert run["seeds"] == [spec.seed], name
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "check"),
+    [
+        # A pair: compare's numbers, as the loss-curves table prints them.
+        (
+            "loss-curves",
+            {"n_epochs": 3, "width": 8},
+            lambda d, out: (
+                d["with_dropout"]["val_loss"] == round(out["with_dropout"]["val_loss"], 4)
+            ),
+        ),
+        # One network: its eval-mode validation accuracy.
+        (
+            "forgot-eval-mode",
+            {"n_epochs": 3, "n_frames": 1},
+            lambda d, out: d["eval_val_acc"] == round(out["val_acc"], 4),
+        ),
+    ],
+)
+def test_the_recorded_command_repeats_the_figures_run(capsys, name, params, check):
+    """``data["run"]["command"]`` run with ``--json`` gives the figure's own numbers."""
+    data = df.draw_figure(name, **params).data
+    command = data["run"]["command"]
+    assert command is not None, f"{name}: no command in its run record"
+    argv = shlex.split(command)
+    assert argv[:2] == ["dropout-figs", "train"]
+    assert main([*argv[1:], "--json"]) == 0
+    assert check(data, json.loads(capsys.readouterr().out))
 
 
 # =========================================================================== the pages

@@ -16,7 +16,7 @@ from .._validate import DropoutFigsError
 from ..lab import PRESETS, compare, mlp
 from ..lab.data import make_dataset
 from ..lab.engine import _one_blas_thread
-from ..lab.record import run_record, seed_of
+from ..lab.record import run_record, seed_of, train_command
 from ..lab.sweeps import draw_splits
 from ..style import COLORS
 from .catalogue import Param
@@ -72,8 +72,13 @@ def figure_run(config, data, *, rng, preset=None, paired=False, **kwargs):
     configuration from the figure itself (the ``run_config`` macro), never from a
     preset the figure overrode. ``kwargs`` go to ``run_record`` (``n_updates``);
     a figure repeated over seeds calls ``run_record`` with its ``seeds`` directly.
+    The figure must draw its data from ``rng.spawn(k)[0]`` and train from ``[1]``:
+    then ``run["command"]`` is the ``dropout-figs train`` command that repeats the run.
     """
-    return run_record(config, data, seeds=seed_of(rng), preset=preset, paired=paired, **kwargs)
+    run = run_record(config, data, seeds=seed_of(rng), preset=preset, paired=paired, **kwargs)
+    # Data from rng.spawn(k)[0] and training from [1], as `dropout-figs train` does.
+    run["command"] = train_command(run)
+    return run
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ import numpy as np
 from .._validate import DropoutFigsError
 from .config import PRESETS, TrainConfig
 
-__all__ = ["RUN_KEYS", "data_shape", "describe_run", "n_parameters", "run_record", "seed_of"]
+__all__ = [
+    "RUN_KEYS",
+    "data_shape",
+    "describe_run",
+    "n_parameters",
+    "run_record",
+    "seed_of",
+    "train_command",
+]
 
 #: The keys of every run record, in order (the JSON a page or a test reads).
 RUN_KEYS = (
@@ -51,6 +59,7 @@ RUN_KEYS = (
     "max_norm",
     "paired",
     "seeds",
+    "command",
 )
 
 _SHAPE_KEYS = ("dataset", "n_train", "n_val", "n_test", "noise", "n_inputs", "n_classes")
@@ -170,8 +179,49 @@ def run_record(
         "max_norm": config.max_norm,
         "paired": bool(paired),
         "seeds": [int(s) for s in seeds],
+        "command": None,
     }
     return {k: record[k] for k in RUN_KEYS}
+
+
+# TrainConfig fields and their `dropout-figs train` flags.
+_FLAGS = {
+    "hidden_layers": "--layers",
+    "width": "--width",
+    "keep_prob": "--keep-prob",
+    "input_keep_prob": "--input-keep-prob",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "optimizer": "--optimizer",
+    "lr": "--lr",
+    "momentum": "--momentum",
+    "l2": "--l2",
+    "max_norm": "--max-norm",
+    "scheme": "--scheme",
+}
+
+
+def train_command(run: Mapping) -> str | None:
+    """The ``dropout-figs train`` command that trains the run of a record, or None.
+
+    Only for a run on its preset's data (``changed_from_preset`` names no data
+    setting) with one seed, trained the way the command trains: data from
+    ``default_rng(seed).spawn(2)[0]``, the network (or the pair, with
+    ``--compare``) from ``[1]``. A figure that draws its streams so sets
+    ``run["command"]`` to this.
+    """
+    changed = run["changed_from_preset"]
+    if run["preset"] is None or len(run["seeds"]) != 1 or not set(changed) <= set(_FLAGS):
+        return None
+    parts = ["dropout-figs train", "--preset", run["preset"]]
+    if run["paired"]:
+        parts.append("--compare")
+    for name in changed:
+        parts += [
+            _FLAGS[name],
+            f"{run[name]:g}" if isinstance(run[name], float) else str(run[name]),
+        ]
+    return " ".join([*parts, "--seed", str(run["seeds"][0])])
 
 
 def _changes(preset, config, shape) -> list[str]:
