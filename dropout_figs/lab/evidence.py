@@ -25,13 +25,13 @@ import numpy as np
 from .._validate import DropoutFigsError, check_count, check_probability
 from . import mlp
 from .config import TrainConfig, get_preset
-from .data import Dataset, make_dataset
+from .data import make_dataset
 from .training import train_many
 
 __all__ = [
     "PairedSummary",
     "SeedComparison",
-    "draw_with_test",
+    "cli_streams",
     "expected_calibration_error",
     "mean_interval",
     "paired_over_seeds",
@@ -47,11 +47,6 @@ N_TEST = 2000
 
 #: Bins of the reliability diagram and of the expected calibration error.
 N_BINS = 10
-
-# Appended to the seed's entropy for the data stream, so that the data never
-# share a stream with the weights, batches and masks that train_many derives
-# from the bare seed.
-_DATA_KEY = 0xDA7A
 
 
 # =========================================================================== statistics
@@ -177,33 +172,7 @@ def expected_calibration_error(probs, y, *, n_bins: int = N_BINS) -> float:
     return float(np.sum(bins["count"][used] * gap) / np.sum(bins["count"]))
 
 
-# =========================================================================== data and runs
-def draw_with_test(
-    dataset: str,
-    *,
-    n_train: int,
-    n_val: int,
-    n_test: int = N_TEST,
-    noise: float | None = None,
-    rng,
-) -> tuple[Dataset, np.ndarray, np.ndarray]:
-    """Draw training, validation and test points of one data set in one go.
-
-    One draw, split three ways, so all three parts share the distribution and
-    the standardisation. Returns ``(data, x_test, y_test)``; ``data`` holds the
-    training and validation parts.
-    """
-    n_train = check_count(n_train, "n_train", low=2)
-    n_val = check_count(n_val, "n_val", low=2)
-    n_test = check_count(n_test, "n_test", low=2)
-    total = n_train + n_val + n_test
-    d = make_dataset(
-        dataset, n_samples=total, noise=noise, val_fraction=(n_val + n_test) / total, rng=rng
-    )
-    small = dataclasses.replace(d, x_val=d.x_val[:n_val], y_val=d.y_val[:n_val])
-    return small, d.x_val[n_val:], d.y_val[n_val:]
-
-
+# =========================================================================== runs
 def run_configuration(
     config: TrainConfig, *, dataset: str, n_train: int, n_val: int, n_test: int, noise
 ) -> dict:
@@ -287,32 +256,38 @@ def _metrics(params, x, y):
     return p, loss, float(np.mean(p.argmax(1) == y))
 
 
+def cli_streams(seed: int) -> tuple[np.random.Generator, np.random.SeedSequence]:
+    """The data stream and the training seed of ``dropout-figs train --seed S``.
+
+    The command draws its data from ``default_rng(S).spawn(2)[0]`` and trains
+    from ``[1]``; a SeedSequence for that second stream is what
+    :func:`~dropout_figs.lab.train_many` takes, so a run here is the command's run.
+    """
+    seed = check_count(seed, "seed", low=0, high=2**63 - 1)
+    return np.random.default_rng(seed).spawn(2)[0], np.random.SeedSequence(seed).spawn(2)[1]
+
+
 def _preset_splits(spec, seeds, *, n_samples, noise, n_test):
-    """Each seed's own draw of the preset's data, with a test set; and the sizes."""
+    """Each seed's own draw of the preset's data (with a test set), as the CLI draws it."""
     kwargs = dict(spec.dataset_kwargs)
-    n_total = check_count(n_samples or kwargs.get("n_samples", 200), "n_samples", low=8)
-    noise = kwargs.get("noise") if noise is None else noise
-    n_val = round(n_total * kwargs.get("val_fraction", 0.5))
-    n_train = n_total - n_val
-    splits = [
-        draw_with_test(
-            spec.dataset,
-            n_train=n_train,
-            n_val=n_val,
-            n_test=n_test,
-            noise=noise,
-            rng=np.random.default_rng([s, _DATA_KEY]),
-        )
-        for s in seeds
-    ]
+    if n_samples is not None:
+        kwargs["n_samples"] = n_samples
+    if noise is not None:
+        kwargs["noise"] = noise
+    data, train_seeds = [], []
+    for s in seeds:
+        data_rng, train_seed = cli_streams(s)
+        data.append(make_dataset(spec.dataset, rng=data_rng, n_test=n_test, **kwargs))
+        train_seeds.append(train_seed)
+    d = data[0]
     sizes = {
         "dataset": spec.dataset,
-        "n_train": n_train,
-        "n_val": n_val,
-        "n_test": n_test,
-        "noise": splits[0][0].noise,
+        "n_train": d.n_train,
+        "n_val": d.n_val,
+        "n_test": d.n_test,
+        "noise": d.noise,
     }
-    return splits, sizes
+    return data, train_seeds, sizes
 
 
 def paired_over_seeds(
@@ -335,9 +310,10 @@ def paired_over_seeds(
         Its data set, sizes, noise and configuration are used (``config``,
         ``n_samples`` and ``noise`` override them, e.g. to tune a preset).
     seeds : sequence of int
-        One run per variant per seed. Seed ``s`` draws the data from
-        ``default_rng([s, 0xDA7A])`` and trains from ``default_rng(s)``, so the
-        two variants of a seed share data, initial weights and batch order.
+        One run per variant per seed, seeded as ``dropout-figs train --seed s``
+        seeds it (:func:`cli_streams`): with the preset's own configuration,
+        seed ``s``'s two runs are ``dropout-figs train --preset NAME --compare
+        --seed s``. The variants of a seed share data, initial weights and batch order.
     keep_prob : float
         Keep probability of the dropout variants (the drop rate is ``1 - keep_prob``).
     n_test : int
@@ -361,26 +337,26 @@ def paired_over_seeds(
     variants = {"without": base, "with": base.replace(keep_prob=keep_prob)}
     if doubled_budget:
         variants["with_2x"] = variants["with"].replace(epochs=2 * base.epochs)
-    splits, sizes = _preset_splits(spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test)
-    configs, datasets, run_seeds = [], [], []
-    for cfg in variants.values():
-        configs += [cfg] * len(seeds)
-        datasets += [d for d, _, _ in splits]
-        run_seeds += seeds
-    results = train_many(configs, datasets, seeds=run_seeds, paired=True, jobs=jobs)
+    data, train_seeds, sizes = _preset_splits(
+        spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test
+    )
+    configs = [cfg for cfg in variants.values() for _ in seeds]
+    results = train_many(
+        configs, data * len(variants), seeds=train_seeds * len(variants), paired=True, jobs=jobs
+    )
 
     out, reliability = {}, {}
     for v, (name, cfg) in enumerate(variants.items()):
         m = {k: np.empty(len(seeds)) for k in _METRICS}
         pooled_p, pooled_y = [], []
-        for j, (_, x_test, y_test) in enumerate(splits):
+        for j, d in enumerate(data):
             res = results[v * len(seeds) + j]
-            p, m["test_loss"][j], m["test_acc"][j] = _metrics(res.params, x_test, y_test)
-            m["test_ece"][j] = expected_calibration_error(p, y_test)
+            p, m["test_loss"][j], m["test_acc"][j] = _metrics(res.params, d.x_test, d.y_test)
+            m["test_ece"][j] = expected_calibration_error(p, d.y_test)
             for k in ("val_loss", "val_acc", "train_loss", "train_acc"):
                 m[k][j] = res.history[k][-1]
             pooled_p.append(p)
-            pooled_y.append(y_test)
+            pooled_y.append(d.y_test)
         reliability[name] = reliability_bins(np.concatenate(pooled_p), np.concatenate(pooled_y))
         out[name] = {
             "config": run_configuration(cfg, **sizes),
@@ -462,13 +438,14 @@ def regulariser_table(
     if len(seeds) < 2:
         raise DropoutFigsError(f"seeds must hold at least 2 seeds; got {len(seeds)}")
     variants = regulariser_variants(spec.config, keep_prob=keep_prob, l2=l2, max_norm=max_norm)
-    splits, sizes = _preset_splits(spec, seeds, n_samples=None, noise=None, n_test=n_test)
-    data = [d for d, _, _ in splits]
+    data, train_seeds, sizes = _preset_splits(
+        spec, seeds, n_samples=None, noise=None, n_test=n_test
+    )
     names = [n for n in variants if n != "early stopping"]
     results = train_many(
         [variants[n] for n in names for _ in seeds],
         data * len(names),
-        seeds=seeds * len(names),
+        seeds=train_seeds * len(names),
         paired=True,
         jobs=jobs,
     )
@@ -477,15 +454,15 @@ def regulariser_table(
     stops = [int(np.argmin(r.history["val_loss"])) + 1 for r in runs["none"]]
     plain = variants["early stopping"]
     runs["early stopping"] = train_many(
-        [plain.replace(epochs=e) for e in stops], data, seeds=seeds, paired=True, jobs=jobs
+        [plain.replace(epochs=e) for e in stops], data, seeds=train_seeds, paired=True, jobs=jobs
     )
 
     rows = {}
     for name in variants:
         err = np.empty(len(seeds))
         loss = np.empty(len(seeds))
-        for j, (res, (_, x_test, y_test)) in enumerate(zip(runs[name], splits, strict=True)):
-            _, loss[j], acc = _metrics(res.params, x_test, y_test)
+        for j, (res, d) in enumerate(zip(runs[name], data, strict=True)):
+            _, loss[j], acc = _metrics(res.params, d.x_test, d.y_test)
             err[j] = 1.0 - acc
         config = run_configuration(variants[name], **sizes)
         if name == "early stopping":

@@ -177,6 +177,22 @@ def compare(
     return {"without_dropout": res_without, "with_dropout": res_with}
 
 
+def _check_seed(seed):
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return check_count(seed, "seeds entry", low=0, high=2**63 - 1)
+
+
+def _fresh(seed):
+    """A SeedSequence that has spawned no children yet: spawning is stateful, and
+    every model given this seed must get the same streams."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(
+            seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+        )
+    return seed
+
+
 def _group_key(config, data):
     return (
         config.layer_sizes(data.x_train.shape[1], data.n_classes),
@@ -267,7 +283,7 @@ def train_many(
     configs: Sequence[TrainConfig],
     data: Dataset | Sequence[Dataset],
     *,
-    seeds: Sequence[int],
+    seeds: Sequence[int | np.random.SeedSequence],
     jobs: int | None = None,
     paired: bool = False,
     processes: bool = False,
@@ -290,8 +306,11 @@ def train_many(
     configs : sequence of TrainConfig
     data : Dataset or sequence of Dataset
         One data set for all, or one per config (e.g. a data-set-size sweep).
-    seeds : sequence of int
-        Every config is trained once per seed. The same seed gives the same
+    seeds : sequence of int or numpy.random.SeedSequence
+        Every config is trained once per seed. A SeedSequence stands for
+        ``np.random.default_rng(seed)`` made afresh for every model (e.g.
+        ``np.random.SeedSequence(S).spawn(2)[1]``, the training stream of
+        ``dropout-figs train --seed S``). The same seed gives the same
         initial weights and batch order for configs of the same shape, so
         configs are compared on common random numbers.
     jobs : int, optional
@@ -337,7 +356,7 @@ def train_many(
             raise DropoutFigsError(
                 f"data must be one Dataset or one per config ({len(configs)}); got {len(datasets)}"
             )
-    seeds = [check_count(s, "seeds entry", low=0, high=2**63 - 1) for s in seeds]
+    seeds = [_check_seed(s) for s in seeds]
     if not configs or not seeds:
         raise DropoutFigsError(
             f"train_many needs at least one config and one seed; got {len(configs)} configs "
@@ -359,7 +378,7 @@ def train_many(
         for j, seed in enumerate(seeds):
             if paired and j != i:
                 continue
-            init_rng, order_rng, mask_rng = _streams(seed)
+            init_rng, order_rng, mask_rng = _streams(_fresh(seed))
             init = mlp.init_params(sizes, rng=init_rng)
             slot = i if paired else i * len(seeds) + j
             entry = (slot, config, d, init, order_rng, mask_rng)
