@@ -231,6 +231,24 @@ def test_dropout_over_seeds_figure_carries_its_runs():
     assert len(ax_rel.lines) == 1 + 3
 
 
+def test_mc_vs_weight_scaling_figure_is_paired_over_seeds():
+    """Per k, the figure's data hold the paired MC-minus-weight-scaling summary over its seeds."""
+    from dropout_figs.figures import get_figure
+
+    d = get_figure("mc-vs-weight-scaling").draw({"n_seeds": 3, "n_epochs": 3}).data
+    assert d["n_seeds"] == len(d["seeds"]) == 3
+    assert d["n_test"] == d["config"]["n_test"] >= 1000
+    assert d["config"]["epochs"] == 3
+    assert d["config"]["scheme"] == "classic"
+    assert len(d["error_vs_ws"]) == len(d["loss_vs_ws"]) == len(d["counts"])
+    for i, (e, s) in enumerate(zip(d["error_vs_ws"], d["loss_vs_ws"], strict=True)):
+        assert e["n_seeds"] == s["n_seeds"] == 3
+        assert e["ci_low"] <= e["mean"] <= e["ci_high"]
+        # the mean paired difference is the difference of the means
+        assert e["mean"] == pytest.approx(d["mc_error_mean"][i] - d["ws_error"], abs=2e-4)
+        assert s["mean"] == pytest.approx(d["mc_loss_mean"][i] - d["ws_loss"], abs=2e-4)
+
+
 # --------------------------------------------------------------------------- regularisers
 def test_regulariser_variants_follow_table_9_and_appendix_a():
     from dropout_figs.lab import PRESETS
