@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -247,6 +248,30 @@ def test_mc_vs_weight_scaling_figure_is_paired_over_seeds():
         # the mean paired difference is the difference of the means
         assert e["mean"] == pytest.approx(d["mc_error_mean"][i] - d["ws_error"], abs=2e-4)
         assert s["mean"] == pytest.approx(d["mc_loss_mean"][i] - d["ws_loss"], abs=2e-4)
+
+
+def test_dataset_size_sweep_doubled_budget_is_the_dropout_net_trained_twice_as_long():
+    from dropout_figs.lab import TrainConfig, train_many
+    from dropout_figs.lab.sweeps import draw_splits, held_out_metrics, sweep_dataset_size
+
+    pools = draw_splits("moons", n_train=24, n_test=200, n_replicates=2, rng=7)
+    config = TrainConfig(hidden_layers=1, width=8, keep_prob=0.5, batch_size=8)
+    out = sweep_dataset_size(
+        config, pools, [12, 24], seeds=[3, 4], n_updates=6, doubled_budget=True, jobs=1
+    )
+    assert out["updates"].tolist() == [6, 6]
+    assert out["epochs"].tolist() == [3, 2]
+    # size 24 (3 batches a epoch, 2 epochs): the 2x net is the same net trained 4 epochs
+    data = [dataclasses.replace(p.data, x_train=p.data.x_train[:24]) for p in pools]
+    again = train_many([config.replace(epochs=4)] * 2, data, seeds=[4])
+    for j, (res, pool) in enumerate(zip(again, pools, strict=True)):
+        loss, error = held_out_metrics(res.params, pool.x_test, pool.y_test)
+        assert out["with_dropout_2x"]["test_loss"][1, j] == pytest.approx(loss, rel=1e-12)
+        assert out["with_dropout_2x"]["test_error"][1, j] == error
+        assert out["with_dropout_2x"]["train_loss"][1, j] == pytest.approx(
+            res.metrics()["train_loss"], rel=1e-12
+        )
+    assert "with_dropout_2x" not in sweep_dataset_size(config, pools, [12], seeds=[3], n_updates=6)
 
 
 # --------------------------------------------------------------------------- regularisers

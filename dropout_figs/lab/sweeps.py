@@ -222,6 +222,7 @@ def sweep_dataset_size(
     *,
     seeds: Sequence[int],
     n_updates: int | None = 300,
+    doubled_budget: bool = False,
     jobs: int | None = None,
     processes: bool = False,
 ) -> dict:
@@ -246,13 +247,18 @@ def sweep_dataset_size(
         Mini-batch updates per net: every size gets about as many (epochs =
         ``n_updates`` / batches per epoch), so small sets are not under-trained
         and large ones not over-trained; the batch is ``min(batch_size, n)``.
+    doubled_budget : bool, default False
+        Also train the dropout net for twice the epochs (``"with_dropout_2x"``):
+        the paper advises longer training with dropout.
 
     Returns
     -------
     dict
-        ``sizes`` (N,), ``epochs`` (N,), and ``"without_dropout"`` /
-        ``"with_dropout"``, each a dict of ``test_loss`` and ``test_error``
-        of shape (N, R) for R pools.
+        ``sizes`` (N,), ``epochs`` (N,), ``updates`` (N,: updates per net at the
+        equal budget), and ``"without_dropout"`` / ``"with_dropout"`` (/
+        ``"with_dropout_2x"``), each a dict of ``test_loss``, ``test_error`` and
+        ``train_loss`` (final, eval mode, on the size's training points) of
+        shape (N, R) for R pools.
     """
     pools = list(pools)
     sizes = [check_count(n, "sizes entry", low=2) for n in sizes]
@@ -273,12 +279,18 @@ def sweep_dataset_size(
             f"input_keep_prob={config.input_keep_prob:g})"
         )
     plain = config.replace(keep_prob=1.0, input_keep_prob=1.0)
-    runs = {"without_dropout": plain, "with_dropout": config}
+    runs = {"without_dropout": (plain, 1), "with_dropout": (config, 1)}
+    if doubled_budget:
+        runs["with_dropout_2x"] = (config, 2)
     out = {
         "sizes": np.array(sizes),
         "epochs": np.empty(len(sizes), dtype=int),
+        "updates": np.empty(len(sizes), dtype=int),
         **{
-            key: {k: np.empty((len(sizes), len(pools))) for k in ("test_loss", "test_error")}
+            key: {
+                k: np.empty((len(sizes), len(pools)))
+                for k in ("test_loss", "test_error", "train_loss")
+            }
             for key in runs
         },
     }
@@ -288,11 +300,12 @@ def sweep_dataset_size(
         if n_updates is not None:
             epochs = max(1, round(n_updates / int(np.ceil(n / batch))))
         out["epochs"][i] = epochs
+        out["updates"][i] = epochs * int(np.ceil(n / batch))
         subsets = [
             dataclasses.replace(p.data, x_train=p.data.x_train[:n], y_train=p.data.y_train[:n])
             for p in pools
         ]
-        configs = [c.replace(epochs=epochs, batch_size=batch) for c in runs.values()]
+        configs = [c.replace(epochs=k * epochs, batch_size=batch) for c, k in runs.values()]
         results = train_many(
             [c for c in configs for _ in pools],
             subsets * len(configs),
@@ -311,4 +324,7 @@ def sweep_dataset_size(
             )
             out[key]["test_loss"][i] = scores[:, 0]
             out[key]["test_error"][i] = scores[:, 1]
+            out[key]["train_loss"][i] = [
+                r.metrics()["train_loss"] for r in results[j * len(pools) : (j + 1) * len(pools)]
+            ]
     return out
