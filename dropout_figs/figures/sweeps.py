@@ -8,7 +8,7 @@ import numpy as np
 from ..lab import PRESETS
 from ..lab import evidence as ev
 from ..lab.data import DATASETS
-from ..lab.evidence import paired_summary
+from ..lab.evidence import mean_interval, paired_summary
 from ..lab.sweeps import draw_splits, sweep_dataset_size, sweep_keep_prob
 from ..style import COLORS
 from . import plotting as pl
@@ -30,21 +30,47 @@ from .labkit import (
 _SWEEP_KEEP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
+def _panel_numbers(sweep, qs):
+    """One panel's numbers over seeds: per keep probability the mean test loss and
+    error with 95 % intervals, and the paired difference from no dropout (q = 1)."""
+    base = int(np.flatnonzero(qs == 1.0)[0])
+    out = {"widths": sweep["widths"].tolist()}
+    for metric in ("loss", "error"):
+        values = sweep[f"test_{metric}"]
+        cis = [mean_interval(v) for v in values]
+        out[f"test_{metric}_mean"] = [rounded(c[0]) for c in cis]
+        out[f"test_{metric}_ci"] = [[rounded(c[1]), rounded(c[2])] for c in cis]
+        out[f"{metric}_vs_no_dropout"] = [
+            None if i == base else _rounded_summary(values[base], values[i]) for i in range(len(qs))
+        ]
+    out["best_keep_prob"] = float(qs[int(np.argmin(sweep["test_loss"].mean(1)))])
+    return out
+
+
+def _rounded_summary(a, b):
+    s = paired_summary(a, b, higher_is_better=False).to_dict()
+    return {k: rounded(v) if isinstance(v, float) else v for k, v in s.items()}
+
+
+def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs, n_seeds):
     """Held-out loss and error against the keep probability (the paper's Figure 9).
 
     (a) the width fixed, (b) the expected number of kept units ``width * q``
-    fixed; mean and min-max over several data sets of the preset, each with its
-    own test set, by :func:`dropout_figs.lab.sweep_keep_prob`.
+    fixed; mean and 95 % interval over ``n_seeds`` data sets of the preset, each
+    with its own 1,000 test points, by :func:`dropout_figs.lab.sweep_keep_prob`.
+    Within a data set every keep probability starts from the same weights and
+    batch order, so each is paired with no dropout (q = 1).
 
     Returns
     -------
     Drawing
-        ``data`` with, per panel, the widths, the mean, min and max loss, the
-        mean error per keep probability and the keep probability of lowest loss.
+        ``data`` with, per panel, the widths, the mean test loss and error per
+        keep probability with 95 % intervals, the paired difference from q = 1
+        (mean, interval, seeds where q is better) and the keep probability of
+        lowest mean loss; and the run configuration.
     """
     r_data, r_seed = rng.spawn(2)
-    datasets = preset_splits(preset, rng=r_data, n_test=1000)
+    datasets = preset_splits(preset, rng=r_data, n_test=1000, n_replicates=n_seeds)
     config = PRESETS[preset].config.replace(width=width, epochs=n_epochs)
     units_kept = max(2, width // 4)
     seed_a, seed_b = seed_ints(r_seed, 2)
@@ -53,39 +79,34 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
         config, datasets, _SWEEP_KEEP_PROBS, seeds=[seed_b], units_kept=units_kept
     )
     qs = np.array(_SWEEP_KEEP_PROBS)
+    summary = {"fixed_n": _panel_numbers(fixed_n, qs), "fixed_nq": _panel_numbers(fixed_nq, qs)}
 
     fig = canvas.figure()
     axes = fig.subplots(2, 2, sharex=True, sharey="row")
     panels = (
-        (fixed_n, f"(a) width fixed: n = {width}", WITH),
-        (fixed_nq, f"(b) kept units fixed: n·q = {units_kept}", COLORS["good"]),
+        ("fixed_n", f"(a) width fixed: n = {width}", WITH),
+        ("fixed_nq", f"(b) kept units fixed: n·q = {units_kept}", COLORS["good"]),
     )
-    summary = {}
-    for col, (sweep, title, color) in enumerate(panels):
-        pl.draw_sweep(
-            axes[0, col],
-            qs,
-            {"validation loss": {"values": sweep["test_loss"], "color": color}},
-            xlabel="",
-            ylabel="validation loss" if col == 0 else "",
-        )
-        pl.draw_sweep(
-            axes[1, col],
-            qs,
-            {"validation error": {"values": 100 * sweep["test_error"], "color": color}},
-            xlabel="keep probability q",
-            ylabel="validation error (%)" if col == 0 else "",
-        )
+    for col, (key, title, color) in enumerate(panels):
+        p = summary[key]
+        for row, metric, scale, label in (
+            (0, "loss", 1, "test loss"),
+            (1, "error", 100, "test error (%)"),
+        ):
+            ax = axes[row, col]
+            mean = scale * np.array(p[f"test_{metric}_mean"])
+            ci = scale * np.array(p[f"test_{metric}_ci"])
+            ax.fill_between(qs, ci[:, 0], ci[:, 1], color=color, alpha=0.2, lw=0)
+            ax.plot(qs, mean, "o-", color=color, lw=1.8, ms=4, label="mean, 95 % interval")
+            ax.set_ylabel(label if col == 0 else "")
+            ax.axvline(p["best_keep_prob"], color=COLORS["ink"], lw=0.8, ls=":")
+        axes[1, col].set_xlabel("keep probability q")
         axes[0, col].set_title(title, fontsize="medium")
-        mean_loss = sweep["test_loss"].mean(1)
-        mean_err = sweep["test_error"].mean(1)
-        best = int(np.argmin(mean_loss))
-        for row in (0, 1):
-            axes[row, col].axvline(qs[best], color=COLORS["ink"], lw=0.8, ls=":")
-        left = qs[best] > 0.55
+        best = p["best_keep_prob"]
+        left = best > 0.55
         axes[0, col].annotate(
-            f"lowest mean loss: q = {qs[best]:g}",
-            xy=(qs[best], 0.97),
+            f"lowest mean loss: q = {best:g}",
+            xy=(best, 0.97),
             xycoords=("data", "axes fraction"),
             xytext=(-4 if left else 4, 0),
             textcoords="offset points",
@@ -93,40 +114,36 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
             va="top",
             fontsize="small",
         )
-        key = "fixed_n" if col == 0 else "fixed_nq"
-        summary[key] = {
-            "widths": sweep["widths"].tolist(),
-            "val_loss_mean": [rounded(v) for v in mean_loss],
-            "val_loss_min": [rounded(v) for v in sweep["test_loss"].min(1)],
-            "val_loss_max": [rounded(v) for v in sweep["test_loss"].max(1)],
-            "val_error_mean": [rounded(v) for v in mean_err],
-            "best_keep_prob": float(qs[best]),
-        }
     axes[1, 0].set_xticks(qs[::2], [f"{q:g}" for q in qs[::2]])
     n_train = datasets[0].data.n_train
     fig.suptitle(
         f"Keep probability q (drop rate 1 − q), {PRESETS[preset].title.lower()}: "
         f"{n_train} training points, {config.hidden_layers} hidden layers, {n_epochs} epochs\n"
-        f"mean and min–max over {len(datasets)} data sets",
+        f"mean and 95 % interval over {n_seeds} data sets, 1,000 test points each",
         fontsize="medium",
     )
     a, b = summary["fixed_n"], summary["fixed_nq"]
     alt = (
-        f"Final validation loss and error against the keep probability q from 0.1 to 1 "
-        f"(drop rate 1 - q), mean over {len(datasets)} data sets of the {preset} preset "
-        f"({n_train} training points). (a) Width fixed at {width}: validation loss "
-        f"{a['val_loss_mean'][0]:.2f} at q = 0.1, lowest ({min(a['val_loss_mean']):.2f}) at "
-        f"q = {a['best_keep_prob']:g}, {a['val_loss_mean'][-1]:.2f} without dropout. "
-        f"(b) Width times q fixed at {units_kept}: lowest validation loss "
-        f"{min(b['val_loss_mean']):.2f} at q = {b['best_keep_prob']:g}, "
-        f"{b['val_loss_mean'][-1]:.2f} at q = 1."
+        f"Test loss and error against the keep probability q from 0.1 to 1 (drop rate 1 - q), "
+        f"mean over {n_seeds} data sets of the {preset} preset ({n_train} training points), "
+        f"1,000 test points each. (a) Width fixed at {width}: test loss "
+        f"{a['test_loss_mean'][0]:.2f} at q = 0.1, lowest ({min(a['test_loss_mean']):.2f}) at "
+        f"q = {a['best_keep_prob']:g}, {a['test_loss_mean'][-1]:.2f} without dropout. "
+        f"(b) Width times q fixed at {units_kept}: lowest test loss "
+        f"{min(b['test_loss_mean']):.2f} at q = {b['best_keep_prob']:g}, "
+        f"{b['test_loss_mean'][-1]:.2f} at q = 1."
     )
+    d0 = datasets[0].data
     out = {
         "preset": preset,
         "keep_probs": [float(q) for q in qs],
         "drop_rates": [rounded(1 - q) for q in qs],
-        "n_seeds": len(datasets),
+        "n_seeds": n_seeds,
         "n_train": n_train,
+        "n_test": 1000,
+        "config": ev.run_configuration(
+            config, dataset=d0.name, n_train=n_train, n_val=d0.n_val, n_test=1000, noise=d0.noise
+        ),
         **summary,
     }
     return Drawing(alt=alt, data=out, figure=fig)
@@ -135,12 +152,17 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs):
 register(
     FigureSpec(
         name="keep-prob-sweep",
-        summary="Validation loss and error against the keep probability (paper, Figure 9)",
+        summary="Test loss and error against the keep probability, over seeds (paper, Figure 9)",
         group="paper",
-        params=(preset_param("severe-overfitting"), width_param(32), epochs_param(100)),
+        params=(
+            preset_param("severe-overfitting"),
+            width_param(32),
+            epochs_param(100),
+            Param("n_seeds", "int", 20, "seeds (data sets) per keep probability", low=2, high=200),
+        ),
         build=build_keep_prob_sweep,
         formats=("png", "svg", "pdf"),
-        cost=4.8,
+        cost=6.0,
     )
 )
 
@@ -155,13 +177,7 @@ _N_TEST = 1000
 
 def _summaries(without, with_):
     """Per size, the paired summary of ``with_ - without`` over the pools (rows: sizes)."""
-    return [
-        {
-            k: rounded(v) if isinstance(v, float) else v
-            for k, v in paired_summary(a, b, higher_is_better=False).to_dict().items()
-        }
-        for a, b in zip(without, with_, strict=True)
-    ]
+    return [_rounded_summary(a, b) for a, b in zip(without, with_, strict=True)]
 
 
 def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width, n_seeds):
