@@ -177,6 +177,26 @@ def test_paired_over_seeds_is_the_commands_run(fresh_headline, capsys):
             assert m[metric][1] == pytest.approx(out[key][metric], rel=1e-9), (variant, metric)
 
 
+def test_runs_are_shared_between_calls_with_the_same_configuration(monkeypatch):
+    """The over-seeds figure and the regulariser table train their common runs once."""
+    from dropout_figs.lab import TrainConfig
+    from dropout_figs.lab import evidence as ev
+
+    small = TrainConfig(hidden_layers=1, width=4, epochs=2, batch_size=16)
+    first = ev.paired_over_seeds(seeds=[11, 12], config=small, n_test=200, jobs=1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(ev, "train_many", refuse)
+    again = ev.paired_over_seeds(seeds=[12, 11], config=small, n_test=200, jobs=1)
+    for v in ("without", "with", "with_2x"):
+        m1, m2 = first.variants[v]["metrics"], again.variants[v]["metrics"]
+        assert m2["test_loss"].tolist() == m1["test_loss"][::-1].tolist()
+    with pytest.raises(AssertionError, match="trained again"):
+        ev.paired_over_seeds(seeds=[11, 12], config=small, n_test=300, jobs=1)
+
+
 @pytest.mark.slow
 def test_dropout_wins_on_held_out_data_over_twenty_new_seeds():
     """The headline claim of the lab page over 20 seeds the tuning never saw."""

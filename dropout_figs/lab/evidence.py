@@ -287,7 +287,36 @@ def _preset_splits(spec, seeds, *, n_samples, noise, n_test):
         "n_test": d.n_test,
         "noise": d.noise,
     }
+    # What the data of a seed depend on, for _train_shared's keys.
+    sizes["data_key"] = (spec.dataset, tuple(sorted(kwargs.items())), n_test)
     return data, train_seeds, sizes
+
+
+# Runs already trained in this process, by (config, data key, seed): the over-seeds
+# comparison and the regulariser table share their plain and dropout runs (the same
+# preset, seeds and configuration), so a build that draws both trains those once.
+_RUNS: dict = {}
+_MAX_RUNS = 2000
+
+
+def _train_shared(configs, data, seeds, *, data_key, jobs):
+    """``train_many(configs, data, seeds=cli training seeds, paired=True)``, reusing
+    the runs of earlier calls with the same configuration, data and seed."""
+    keys = [(c, data_key, s) for c, s in zip(configs, seeds, strict=True)]
+    todo = [i for i, k in enumerate(keys) if k not in _RUNS]
+    if todo:
+        fresh = train_many(
+            [configs[i] for i in todo],
+            [data[i] for i in todo],
+            seeds=[cli_streams(seeds[i])[1] for i in todo],
+            paired=True,
+            jobs=jobs,
+        )
+        if len(_RUNS) + len(todo) > _MAX_RUNS:
+            _RUNS.clear()
+        for i, res in zip(todo, fresh, strict=True):
+            _RUNS[keys[i]] = res
+    return [_RUNS[k] for k in keys]
 
 
 def paired_over_seeds(
@@ -337,12 +366,11 @@ def paired_over_seeds(
     variants = {"without": base, "with": base.replace(keep_prob=keep_prob)}
     if doubled_budget:
         variants["with_2x"] = variants["with"].replace(epochs=2 * base.epochs)
-    data, train_seeds, sizes = _preset_splits(
-        spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test
-    )
+    data, _, sizes = _preset_splits(spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test)
+    data_key = sizes.pop("data_key")
     configs = [cfg for cfg in variants.values() for _ in seeds]
-    results = train_many(
-        configs, data * len(variants), seeds=train_seeds * len(variants), paired=True, jobs=jobs
+    results = _train_shared(
+        configs, data * len(variants), seeds * len(variants), data_key=data_key, jobs=jobs
     )
 
     out, reliability = {}, {}
@@ -441,12 +469,13 @@ def regulariser_table(
     data, train_seeds, sizes = _preset_splits(
         spec, seeds, n_samples=None, noise=None, n_test=n_test
     )
+    data_key = sizes.pop("data_key")
     names = [n for n in variants if n != "early stopping"]
-    results = train_many(
+    results = _train_shared(
         [variants[n] for n in names for _ in seeds],
         data * len(names),
-        seeds=train_seeds * len(names),
-        paired=True,
+        seeds * len(names),
+        data_key=data_key,
         jobs=jobs,
     )
     runs = {n: results[i * len(seeds) : (i + 1) * len(seeds)] for i, n in enumerate(names)}
