@@ -96,11 +96,14 @@ def paired_summary(a, b, *, higher_is_better: bool, level: float = 0.95) -> Pair
 
     Notes
     -----
-    The interval is ``mean +/- t_{n-1} * sd / sqrt(n)`` (``scipy.stats.t``), the
+    The interval is ``mean +/- t_{n-1} * sd / sqrt(n)`` (Student's t quantile,
+    ``scipy.special.stdtrit``, the same numbers as ``scipy.stats.t.ppf``), the
     paired t-interval: it treats seeds as independent draws and the mean
     difference as roughly normal, which 20 or more seeds make reasonable.
     """
-    from scipy import stats
+    # scipy.special, not scipy.stats: the same quantile for a quarter of the import time
+    # (~0.35 s against ~1.4 s of CPU), which every cold build of these figures pays.
+    from scipy.special import stdtrit
 
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -114,7 +117,7 @@ def paired_summary(a, b, *, higher_is_better: bool, level: float = 0.95) -> Pair
     d = b - a
     n = len(d)
     mean = float(d.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * d.std(ddof=1) / np.sqrt(n))
     better = d > 0 if higher_is_better else d < 0
     return PairedSummary(
         mean=mean,
@@ -399,10 +402,10 @@ _METRICS = ("test_loss", "test_acc", "test_ece", "val_loss", "val_acc", "train_l
 # =========================================================================== regularisers
 def mean_interval(values, *, level: float = 0.95) -> tuple[float, float, float]:
     """Mean of ``values`` over seeds and its Student-t interval: ``(mean, low, high)``."""
-    from scipy import stats
+    from scipy.special import stdtrit
 
     x = np.asarray(values, dtype=float)
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    half = float(stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(len(x)))
     return float(x.mean()), float(x.mean()) - half, float(x.mean()) + half
 
 
