@@ -16,7 +16,7 @@ from .catalogue import _REGISTRY, FigureSpec
 # isort: off
 from . import masks, stats, ensemble  # noqa: F401
 from . import training, inference, sweeps, mechanisms  # noqa: F401
-from . import evidence  # noqa: F401
+from . import evidence, digits  # noqa: F401
 # isort: on
 
 __all__ = ["figure_names", "get_figure", "iter_figures"]
