@@ -21,6 +21,7 @@ from dropout_figs import DropoutFigsError
 from dropout_figs.cli import main
 from dropout_figs.figures import get_figure
 from dropout_figs.lab import TrainConfig, compare, make_dataset, train_many
+from dropout_figs.lab.record import RUN_KEYS
 
 SNIPPET = Path(__file__).resolve().parents[1] / "docs" / "snippets" / "digits_torch.py"
 SMALL = {"n_seeds": 3, "n_epochs": 3, "width": 16, "n_samples": 100, "hidden_layers": 1}
@@ -32,7 +33,8 @@ def small():
 
 
 def test_the_figure_carries_its_whole_configuration(small):
-    cfg = small["config"]
+    cfg = small["run"]
+    assert tuple(cfg) == RUN_KEYS
     assert cfg["dataset"] == "digits"
     assert (cfg["n_train"], cfg["n_val"], cfg["n_test"]) == (50, 50, 1797 - 100)
     assert cfg["layer_sizes"] == [64, 16, 10]
@@ -41,7 +43,8 @@ def test_the_figure_carries_its_whole_configuration(small):
     assert cfg["n_updates"] == 3 * 4  # 50 images in batches of 16: 4 updates an epoch
     assert (cfg["keep_prob"], cfg["input_keep_prob"], cfg["lr"]) == (0.8, 1.0, 3e-3)
     assert len(cfg["seeds"]) == len(set(cfg["seeds"])) == 3
-    assert small["without_config"]["keep_prob"] == 1.0
+    assert small["command"].split("--seed ")[1].split()[0] == str(cfg["seeds"][0])
+    assert cfg["paired"]  # also trained without dropout, from the same weights and batches
     for name in ("without_dropout", "with_dropout"):
         for key in ("val_loss", "val_acc"):
             band = small["curves"][name][key]

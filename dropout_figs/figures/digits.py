@@ -4,7 +4,7 @@ Seed ``s`` of the figure is exactly ``dropout-figs train --dataset digits
 --compare --seed s`` with the figure's settings: the data come from
 ``default_rng(s).spawn(2)[0]`` and the training streams from ``[1]``, as in the
 command line, and all seeds train together in :func:`dropout_figs.lab.train_many`
-stacks. The figure's data carry the full run configuration, the per-epoch
+stacks. The figure's data carry its run record (``data["run"]``), the per-epoch
 validation curves (mean over seeds and its 95 % interval), each seed's final
 test metrics, the paired differences with their 95 % intervals, and the
 command that reproduces one seed.
@@ -18,7 +18,8 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullF
 from ..lab import TrainConfig, train_many
 from ..lab.config import check_cost
 from ..lab.data import make_dataset
-from ..lab.evidence import mean_interval, paired_summary, run_configuration
+from ..lab.evidence import mean_interval, paired_summary
+from ..lab.record import run_record
 from .catalogue import Drawing, FigureSpec, Param, register
 from .labkit import (
     LABELS,
@@ -41,20 +42,20 @@ def _band(curves):
     return tuple(np.array(v) for v in zip(*columns, strict=True))
 
 
-def digits_command(config: dict, seed: int) -> str:
+def digits_command(run: dict, seed: int) -> str:
     """The ``dropout-figs train`` command that trains seed ``seed`` of the figure.
 
-    ``config`` is the figure's ``config`` (:func:`~dropout_figs.lab.evidence.run_configuration`
-    of the dropout run); every setting is spelled out, so the command does not
+    ``run`` is the figure's ``data["run"]`` (:func:`~dropout_figs.lab.record.run_record`
+    of the pair); every setting is spelled out, so the command does not
     depend on the command line's defaults for the digits.
     """
     return (
         f"dropout-figs train --dataset digits --compare --seed {seed} "
-        f"--n-samples {config['n_train'] + config['n_val']} "
-        f"--layers {config['hidden_layers']} --width {config['width']} "
-        f"--epochs {config['epochs']} --batch-size {config['batch_size']} "
-        f"--lr {config['lr']:g} --keep-prob {config['keep_prob']:g} "
-        f"--input-keep-prob {config['input_keep_prob']:g}"
+        f"--n-samples {run['n_train'] + run['n_val']} "
+        f"--layers {run['hidden_layers']} --width {run['width']} "
+        f"--epochs {run['epochs']} --batch-size {run['batch_size']} "
+        f"--lr {run['lr']:g} --keep-prob {run['keep_prob']:g} "
+        f"--input-keep-prob {run['input_keep_prob']:g}"
     )
 
 
@@ -117,16 +118,8 @@ def build_digits_over_seeds(
         paired=True,
     )
     runs = dict(zip(_RUNS, (results[:n_seeds], results[n_seeds:]), strict=True))
-    d0 = datasets[0]
-    sizes = {
-        "dataset": "digits",
-        "n_train": d0.n_train,
-        "n_val": d0.n_val,
-        "n_test": d0.n_test,
-        "noise": d0.noise,
-    }
-    cfg = run_configuration(config, **sizes)
-    cfg["seeds"] = seeds
+    # One record for the pair (the arm with dropout; the other is the same with keep 1).
+    cfg = run_record(config, datasets[0], seeds=seeds, paired=True)
 
     per_seed, curves = {}, {}
     for name, rs in runs.items():
@@ -223,8 +216,7 @@ def build_digits_over_seeds(
         f"{100 * sa['ci_high']:+.1f}; higher on {sa['n_better']} seeds)."
     )
     data = {
-        "config": cfg,
-        "without_config": run_configuration(without, **sizes),
+        "run": cfg,
         "n_seeds": n_seeds,
         "keep_prob": keep_prob,
         "drop_rate": round(1 - keep_prob, 10),
