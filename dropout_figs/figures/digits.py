@@ -208,12 +208,12 @@ def build_digits_over_seeds(
     sl, sa = summaries["test_loss"], summaries["test_acc"]
     alt = (
         f"Validation loss and accuracy per epoch of a {sizes_text} network on {cfg['n_train']} "
-        f"handwritten digits, without and with dropout ({drop_text(keep_prob)}), mean over "
+        f"handwritten digits, without dropout and with {drop_text(keep_prob)}, mean over "
         f"{n_seeds} seeds with 95 % bands. On {cfg['n_test']:,} test images per seed, dropout "
         f"changes the test loss by {sl['mean']:+.3f} (95 % interval {sl['ci_low']:+.3f} to "
         f"{sl['ci_high']:+.3f}; lower on {sl['n_better']} of {n_seeds} seeds) and the test "
-        f"accuracy by {100 * sa['mean']:+.1f} points ({100 * sa['ci_low']:+.1f} to "
-        f"{100 * sa['ci_high']:+.1f}; higher on {sa['n_better']} seeds)."
+        f"accuracy by {100 * sa['mean']:+.2f} points ({100 * sa['ci_low']:+.2f} to "
+        f"{100 * sa['ci_high']:+.2f}; higher on {sa['n_better']} seeds)."
     )
     data = {
         "run": cfg,
