@@ -62,6 +62,10 @@ let nzValue = new Float64Array(64);
 
 export function affineForward(h: Float64Array, n: number, fanIn: number, fanOut: number,
   p: Float64Array, wOff: number, bOff: number, z: Float64Array): void {
+  if (fanOut === 2) {
+    affineForward2(h, n, fanIn, p, wOff, bOff, z);
+    return;
+  }
   if (nzIndex.length < fanIn) {
     nzIndex = new Int32Array(fanIn);
     nzValue = new Float64Array(fanIn);
@@ -71,13 +75,13 @@ export function affineForward(h: Float64Array, n: number, fanIn: number, fanOut:
   for (let r = 0; r < n; r++) {
     const hr = r * fanIn;
     const zr = r * fanOut;
+    // branch-free: always write, advance only past a nonzero (which of them are is a coin flip)
     let k = 0;
     for (let i = 0; i < fanIn; i++) {
       const hv = h[hr + i];
-      if (hv !== 0) {
-        idx[k] = wOff + i * fanOut;
-        val[k++] = hv;
-      }
+      idx[k] = wOff + i * fanOut;
+      val[k] = hv;
+      k += +(hv !== 0);
     }
     // Eight outputs at a time in registers: one load per multiply-add, no stores in the loop.
     // Each z still sums b + h_0 W_0 + h_1 W_1 + ... in that order.
@@ -95,6 +99,16 @@ export function affineForward(h: Float64Array, n: number, fanIn: number, fanOut:
       z[zr + o] = a0; z[zr + o + 1] = a1; z[zr + o + 2] = a2; z[zr + o + 3] = a3;
       z[zr + o + 4] = a4; z[zr + o + 5] = a5; z[zr + o + 6] = a6; z[zr + o + 7] = a7;
     }
+    // the rest (the 2-unit output layer): two at a time, then one
+    for (; o + 2 <= fanOut; o += 2) {
+      let a0 = p[bOff + o], a1 = p[bOff + o + 1];
+      for (let j = 0; j < k; j++) {
+        const hv = val[j];
+        const w = idx[j] + o;
+        a0 += hv * p[w]; a1 += hv * p[w + 1];
+      }
+      z[zr + o] = a0; z[zr + o + 1] = a1;
+    }
     for (; o < fanOut; o++) {
       let acc = p[bOff + o];
       for (let j = 0; j < k; j++) acc += val[j] * p[idx[j] + o];
@@ -103,44 +117,222 @@ export function affineForward(h: Float64Array, n: number, fanIn: number, fanOut:
   }
 }
 
-/** dW += h^T dz, db += sum of dz over the batch, dh = dz W^T (dh skipped for the first layer). */
+/**
+ * The two-unit output layer: too narrow to block over outputs, so two examples at a time share
+ * each weight load (four sums in flight), over every input, zeros included. A zero input adds
+ * +-0, which leaves each sum's value as the sparse loop's (only the sign of an exact zero may
+ * differ, and that never reaches a loss, a probability or a gradient).
+ */
+function affineForward2(h: Float64Array, n: number, fanIn: number, p: Float64Array, wOff: number,
+  bOff: number, z: Float64Array): void {
+  const b0 = p[bOff], b1 = p[bOff + 1];
+  let r = 0;
+  for (; r + 2 <= n; r += 2) {
+    const hr = r * fanIn;
+    const hs = hr + fanIn;
+    let a0 = b0, a1 = b1, c0 = b0, c1 = b1;
+    for (let i = 0; i < fanIn; i++) {
+      const hv = h[hr + i], hu = h[hs + i];
+      const w = wOff + 2 * i;
+      const w0 = p[w], w1 = p[w + 1];
+      a0 += hv * w0; a1 += hv * w1; c0 += hu * w0; c1 += hu * w1;
+    }
+    z[2 * r] = a0; z[2 * r + 1] = a1; z[2 * r + 2] = c0; z[2 * r + 3] = c1;
+  }
+  if (r < n) {
+    const hr = r * fanIn;
+    let a0 = b0, a1 = b1;
+    for (let i = 0; i < fanIn; i++) {
+      const hv = h[hr + i];
+      a0 += hv * p[wOff + 2 * i]; a1 += hv * p[wOff + 2 * i + 1];
+    }
+    z[2 * r] = a0; z[2 * r + 1] = a1;
+  }
+}
+
+// Scratch for one column's nonzero inputs in the backward pass (rows, not units).
+let colRow = new Int32Array(64);
+let colValue = new Float64Array(64);
+// ... and one example's units with a nonzero factor
+let units = new Int32Array(64);
+let unitFactor = new Float64Array(64);
+
+/**
+ * dW += h^T dz and db += the sum of dz over the batch; then, unless this is the first layer,
+ * dzIn = (dz W^T) * factor, the gradient at the pre-activation of the layer below.
+ *
+ * Every sum runs in the order of the plain loops (rows ascending for dW and db, outputs
+ * ascending for dz W^T) and starts from the same value, so the results are those of the
+ * naive triple loop, bit for bit. A zero input (ReLU off or dropped) has factor 0: it adds
+ * nothing to dW and its dzIn is 0, so it is skipped.
+ */
 function affineBackward(dz: Float64Array, h: Float64Array, n: number, fanIn: number, fanOut: number,
-  p: Float64Array, g: Float64Array, wOff: number, bOff: number, dh: Float64Array | null): void {
+  p: Float64Array, g: Float64Array, wOff: number, bOff: number, dzIn: Float64Array | null,
+  factor: Float64Array | null): void {
+  for (let o = 0; o < fanOut; o++) {
+    let acc = g[bOff + o];
+    for (let r = 0; r < n; r++) acc += dz[r * fanOut + o];
+    g[bOff + o] = acc;
+  }
+  if (fanOut === 2) {
+    affineBackward2(dz, h, n, fanIn, p, g, wOff, dzIn, factor);
+    return;
+  }
+  if (colRow.length < n) {
+    colRow = new Int32Array(n);
+    colValue = new Float64Array(n);
+  }
+  const rows = colRow;
+  const val = colValue;
+  // dW, one input unit (one row of W) at a time, over the rows where that input is nonzero
+  for (let i = 0; i < fanIn; i++) {
+    let k = 0;
+    for (let r = 0; r < n; r++) {
+      const hv = h[r * fanIn + i];
+      rows[k] = r * fanOut;
+      val[k] = hv;
+      k += +(hv !== 0);
+    }
+    if (k === 0) continue;
+    const wr = wOff + i * fanOut;
+    let o = 0;
+    for (; o + 8 <= fanOut; o += 8) {
+      const w = wr + o;
+      let a0 = g[w], a1 = g[w + 1], a2 = g[w + 2], a3 = g[w + 3];
+      let a4 = g[w + 4], a5 = g[w + 5], a6 = g[w + 6], a7 = g[w + 7];
+      for (let j = 0; j < k; j++) {
+        const hv = val[j];
+        const d = rows[j] + o;
+        a0 += hv * dz[d]; a1 += hv * dz[d + 1]; a2 += hv * dz[d + 2]; a3 += hv * dz[d + 3];
+        a4 += hv * dz[d + 4]; a5 += hv * dz[d + 5]; a6 += hv * dz[d + 6]; a7 += hv * dz[d + 7];
+      }
+      g[w] = a0; g[w + 1] = a1; g[w + 2] = a2; g[w + 3] = a3;
+      g[w + 4] = a4; g[w + 5] = a5; g[w + 6] = a6; g[w + 7] = a7;
+    }
+    for (; o + 2 <= fanOut; o += 2) {
+      const w = wr + o;
+      let a0 = g[w], a1 = g[w + 1];
+      for (let j = 0; j < k; j++) {
+        const hv = val[j];
+        const d = rows[j] + o;
+        a0 += hv * dz[d]; a1 += hv * dz[d + 1];
+      }
+      g[w] = a0; g[w + 1] = a1;
+    }
+    for (; o < fanOut; o++) {
+      let acc = g[wr + o];
+      for (let j = 0; j < k; j++) acc += val[j] * dz[rows[j] + o];
+      g[wr + o] = acc;
+    }
+  }
+  if (!dzIn || !factor) return;
+  // dzIn, one example at a time: the units with a nonzero factor, four at a time sharing each
+  // load of dz; the others get exactly 0, as in the plain loop
+  if (units.length < fanIn) {
+    units = new Int32Array(fanIn);
+    unitFactor = new Float64Array(fanIn);
+  }
+  const us = units;
+  const uf = unitFactor;
   for (let r = 0; r < n; r++) {
     const zr = r * fanOut;
-    for (let o = 0; o < fanOut; o++) g[bOff + o] += dz[zr + o];
+    const hr = r * fanIn;
+    let k = 0;
     for (let i = 0; i < fanIn; i++) {
-      const hv = h[r * fanIn + i];
-      // a zero input (ReLU off or dropped) has factor 0: no weight gradient, and its dh is unused
-      if (hv === 0) {
-        if (dh) dh[r * fanIn + i] = 0;
-        continue;
-      }
-      const wr = wOff + i * fanOut;
-      let acc = 0;
+      const f = factor[hr + i];
+      dzIn[hr + i] = 0;
+      us[k] = i;
+      uf[k] = f;
+      k += +(f !== 0);
+    }
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      const w0 = wOff + us[j] * fanOut, w1 = wOff + us[j + 1] * fanOut;
+      const w2 = wOff + us[j + 2] * fanOut, w3 = wOff + us[j + 3] * fanOut;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       for (let o = 0; o < fanOut; o++) {
-        g[wr + o] += hv * dz[zr + o];
-        acc += dz[zr + o] * p[wr + o];
+        const d = dz[zr + o];
+        a0 += d * p[w0 + o]; a1 += d * p[w1 + o]; a2 += d * p[w2 + o]; a3 += d * p[w3 + o];
       }
-      if (dh) dh[r * fanIn + i] = acc;
+      dzIn[hr + us[j]] = a0 * uf[j];
+      dzIn[hr + us[j + 1]] = a1 * uf[j + 1];
+      dzIn[hr + us[j + 2]] = a2 * uf[j + 2];
+      dzIn[hr + us[j + 3]] = a3 * uf[j + 3];
+    }
+    for (; j < k; j++) {
+      const w = wOff + us[j] * fanOut;
+      let acc = 0;
+      for (let o = 0; o < fanOut; o++) acc += dz[zr + o] * p[w + o];
+      dzIn[hr + us[j]] = acc * uf[j];
+    }
+  }
+}
+
+/**
+ * affineBackward's weights and dzIn for the two-unit output layer (db is done): dense, two
+ * inputs at a time for dW, zeros included (they add +-0, as in affineForward2).
+ */
+function affineBackward2(dz: Float64Array, h: Float64Array, n: number, fanIn: number, p: Float64Array,
+  g: Float64Array, wOff: number, dzIn: Float64Array | null, factor: Float64Array | null): void {
+  let i = 0;
+  for (; i + 2 <= fanIn; i += 2) {
+    const w = wOff + 2 * i;
+    let a0 = g[w], a1 = g[w + 1], c0 = g[w + 2], c1 = g[w + 3];
+    for (let r = 0; r < n; r++) {
+      const hv = h[r * fanIn + i], hu = h[r * fanIn + i + 1];
+      const d0 = dz[2 * r], d1 = dz[2 * r + 1];
+      a0 += hv * d0; a1 += hv * d1; c0 += hu * d0; c1 += hu * d1;
+    }
+    g[w] = a0; g[w + 1] = a1; g[w + 2] = c0; g[w + 3] = c1;
+  }
+  if (i < fanIn) {
+    const w = wOff + 2 * i;
+    let a0 = g[w], a1 = g[w + 1];
+    for (let r = 0; r < n; r++) {
+      const hv = h[r * fanIn + i];
+      a0 += hv * dz[2 * r]; a1 += hv * dz[2 * r + 1];
+    }
+    g[w] = a0; g[w + 1] = a1;
+  }
+  if (!dzIn || !factor) return;
+  for (let r = 0; r < n; r++) {
+    const d0 = dz[2 * r], d1 = dz[2 * r + 1];
+    const hr = r * fanIn;
+    for (let k = 0; k < fanIn; k++) {
+      const w = wOff + 2 * k;
+      dzIn[hr + k] = (d0 * p[w] + d1 * p[w + 1]) * factor[hr + k];
     }
   }
 }
 
 // ---- ReLU then inverted dropout, folded into one factor -------------------------------------
-/** h = relu(z) * mask / q in place; factor = [z > 0] * mask / q (all the backward pass needs). */
-function reluDropoutForward(z: Float64Array, len: number, factor: Float64Array,
+/**
+ * h = relu(z) * mask / q in place, and factor = [z > 0] * mask / q (all the backward pass
+ * needs); without a factor buffer (eval), h = relu(z) only. Branch-free: whether z > 0 is a
+ * coin flip, and a mispredicted branch per unit cost more than the arithmetic.
+ */
+function reluDropoutForward(z: Float64Array, len: number, factor: Float64Array | null,
   mask: Uint8Array | null, scale: number): void {
-  for (let i = 0; i < len; i++) {
-    const f = z[i] > 0 ? (mask ? mask[i] * scale : 1) : 0;
-    factor[i] = f;
-    z[i] *= f;
+  if (!factor) {
+    for (let i = 0; i < len; i++) {
+      const v = z[i];
+      z[i] = v * +(v > 0);
+    }
+  } else if (!mask) {
+    for (let i = 0; i < len; i++) {
+      const v = z[i];
+      const f = +(v > 0);
+      factor[i] = f;
+      z[i] = v * f;
+    }
+  } else {
+    for (let i = 0; i < len; i++) {
+      const v = z[i];
+      const f = +(v > 0) * mask[i] * scale; // 0, or exactly 1 * scale
+      factor[i] = f;
+      z[i] = v * f;
+    }
   }
-}
-
-/** h = z * factor, so dz = dh * factor. */
-function reluDropoutBackward(dh: Float64Array, len: number, factor: Float64Array, dz: Float64Array): void {
-  for (let i = 0; i < len; i++) dz[i] = dh[i] * factor[i];
 }
 
 // ---- softmax cross-entropy -----------------------------------------------------------------
@@ -214,14 +406,18 @@ export class MLP {
   /**
    * Forward pass of n examples already in ws.h[0]; logits into ws.logits.
    * masks: one per hidden layer (n x width, 1 = kept), or null for eval mode.
+   * keepFactors: also fill ws.factor for the backward pass (always done with masks).
    */
-  forward(ws: Workspace, n: number, masks: Uint8Array[] | null, keepProb: number): Float64Array {
+  forward(ws: Workspace, n: number, masks: Uint8Array[] | null, keepProb: number, keepFactors = false): Float64Array {
     const { sizes, wOff, bOff } = this.lay;
     const last = sizes.length - 2;
     for (let l = 0; l <= last; l++) {
       const out = l < last ? ws.h[l + 1] : ws.logits;
       affineForward(ws.h[l], n, sizes[l], sizes[l + 1], this.params, wOff[l], bOff[l], out);
-      if (l < last) reluDropoutForward(out, n * sizes[l + 1], ws.factor[l], masks ? masks[l] : null, 1 / keepProb);
+      if (l < last) {
+        const factor = masks || keepFactors ? ws.factor[l] : null;
+        reluDropoutForward(out, n * sizes[l + 1], factor, masks ? masks[l] : null, 1 / keepProb);
+      }
     }
     return ws.logits;
   }
@@ -233,13 +429,19 @@ export class MLP {
   lossAndGrads(ws: Workspace, n: number, y: Int32Array, yOff: number, masks: Uint8Array[] | null,
     keepProb: number, grads: Float64Array): number {
     const { sizes, wOff, bOff } = this.lay;
-    this.forward(ws, n, masks, keepProb);
+    this.forward(ws, n, masks, keepProb, true);
     const L = sizes.length - 1;
     const loss = softmaxXent(ws.logits, y, yOff, n, sizes[L], ws.dz);
+    // h = z * factor, so the layer below's dz is (dz W^T) * factor: the two buffers take turns
+    let dz = ws.dz;
+    let dzIn = ws.dh;
     for (let l = L - 1; l >= 0; l--) {
-      const dh = l > 0 ? ws.dh : null;
-      affineBackward(ws.dz, ws.h[l], n, sizes[l], sizes[l + 1], this.params, grads, wOff[l], bOff[l], dh);
-      if (l > 0) reluDropoutBackward(ws.dh, n * sizes[l], ws.factor[l - 1], ws.dz);
+      const below = l > 0;
+      affineBackward(dz, ws.h[l], n, sizes[l], sizes[l + 1], this.params, grads, wOff[l], bOff[l],
+        below ? dzIn : null, below ? ws.factor[l - 1] : null);
+      const t = dz;
+      dz = dzIn;
+      dzIn = t;
     }
     return loss;
   }
