@@ -174,11 +174,15 @@ export class LabPair {
       const size = Math.min(b, n - lo);
       const masks = this.masks[size];
       if (dropping) {
+        const bits = this.bits;
+        const t = this.threshold;
         for (let l = 0; l < masks.length; l++) {
           const m = masks[l];
           for (let r = 0; r < size; r++) {
             const row = (lo + r) * hiddenUnits + l * width;
-            for (let u = 0; u < width; u++) m[r * width + u] = this.bits[row + u] <= this.threshold ? 1 : 0;
+            const mr = r * width;
+            // branch-free: a kept unit is a q-weighted coin flip, a branch on it mispredicts
+            for (let u = 0; u < width; u++) m[mr + u] = +(bits[row + u] <= t);
           }
         }
       }

@@ -496,10 +496,14 @@ export class Optimizer {
       const rootBc2 = Math.sqrt(1 - BETA2 ** this.t);
       const stepSize = this.lr * (rootBc2 / (1 - BETA1 ** this.t));
       const eps = EPS * rootBc2;
-      for (let i = 0; i < theta.length; i++) {
-        m[i] += (g[i] - m[i]) * (1 - BETA1);
-        v[i] += (g[i] * g[i] - v[i]) * (1 - BETA2);
-        theta[i] -= (m[i] / (Math.sqrt(v[i]) + eps)) * stepSize;
+      const n = theta.length;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const mi = m[i] + (gi - m[i]) * (1 - BETA1);
+        const vi = v[i] + (gi * gi - v[i]) * (1 - BETA2);
+        m[i] = mi;
+        v[i] = vi;
+        theta[i] -= (mi / (Math.sqrt(vi) + eps)) * stepSize;
       }
     } else {
       for (let i = 0; i < theta.length; i++) {
