@@ -79,10 +79,31 @@ class Visit:
         assert not self.errors, "\n".join(self.errors)
 
     def broken_images(self) -> list[str]:
+        """Images that do not load. Figures load lazily: each shown one is scrolled into view
+        first; a hidden one (an explorable's fallback under its running widget) is loaded
+        as a copy."""
         return self.page.evaluate(
-            """() => Array.from(document.images)
-                 .filter(img => !img.complete || img.naturalWidth === 0)
-                 .map(img => img.getAttribute('src'))"""
+            """async () => {
+                const broken = [];
+                for (const img of Array.from(document.images)) {
+                    if (img.getClientRects().length) {
+                        img.scrollIntoView();
+                        if (!img.complete) await new Promise((done) => {
+                            img.addEventListener('load', done, { once: true });
+                            img.addEventListener('error', done, { once: true });
+                            setTimeout(done, 10000);
+                        });
+                        const ok = img.complete && img.naturalWidth > 0;
+                        if (!ok) broken.push(img.getAttribute('src'));
+                    } else {
+                        const copy = new Image();
+                        copy.src = img.src;
+                        await copy.decode().catch(() => broken.push(img.getAttribute('src')));
+                    }
+                }
+                window.scrollTo(0, 0);
+                return broken;
+            }"""
         )
 
     def shot(self, name: str, full_page: bool = True) -> Path:
@@ -177,3 +198,33 @@ def test_dark_mode_toggle(visit):
     after = scheme()
     assert {before, after} == {"default", "slate"}
     v.shot("index-dark", full_page=False)
+
+
+def test_figures_below_the_fold_wait_until_scrolled_near(visit):
+    """The training lab's figures are lazy with their size reserved; the 0.9 MB boundary
+    animation, far down the page, is not fetched by opening the page."""
+    v = visit("training-lab.md")
+    v.page.wait_for_load_state("networkidle")
+    figures = v.page.evaluate(
+        """() => Array.from(document.images)
+             .filter((img) => img.getAttribute('src').includes('figures/'))
+             .map((img) => ({ src: img.getAttribute('src'), loading: img.loading,
+                              width: img.getAttribute('width'), height: img.getAttribute('height'),
+                              complete: img.complete }))"""
+    )
+    assert len(figures) >= 4, figures
+    for fig in figures:
+        assert fig["loading"] == "lazy", fig
+        assert fig["width"], fig
+        assert fig["height"], fig
+    (gif,) = [f for f in figures if f["src"].endswith(".gif")]
+    assert not gif["complete"], "the boundary-evolution GIF loaded before it was scrolled near"
+    assert not v.broken_images()  # scrolled into view, every figure loads
+    sizes = v.page.evaluate(
+        """() => Array.from(document.images)
+             .filter((img) => img.getAttribute('src').includes('figures/'))
+             .map((img) => [img.naturalWidth, img.naturalHeight,
+                            +img.getAttribute('width'), +img.getAttribute('height')])"""
+    )
+    for natural_w, natural_h, width, height in sizes:
+        assert (natural_w, natural_h) == (width, height)

@@ -59,3 +59,60 @@ def line_of(source: str, target: str) -> int | None:
 def md_escape(text: str) -> str:
     """Text safe inside the brackets of a Markdown image."""
     return text.replace("[", "(").replace("]", ")").replace("\n", " ")
+
+
+# ---------------------------------------------------------------------------- figure <img> tags
+IMG_RE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTR_RE = r"\s{name}\s*=\s*([\"'])(?P<value>[^\"']*)\1"
+
+
+def _attr(tag: str, name: str) -> str | None:
+    m = re.search(_ATTR_RE.format(name=name), tag, re.IGNORECASE)
+    return m["value"] if m else None
+
+
+def image_size(path) -> tuple[int, int] | None:
+    """Pixel width and height from a PNG's or GIF's header; None for other formats."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    return None
+
+
+def lazy_figure_images(html: str, find_file) -> str:
+    """Every ``<img>`` of a figure loads lazily, with its size reserved.
+
+    ``find_file(src)`` gives the path of the figure file an ``src`` points to, or None for
+    an image that is not a figure (left as it is). ``loading="lazy"``: a figure far below
+    the fold, or one in an explorable's fallback hidden by the running widget, is not
+    fetched until it could be seen (and browsers load every image when printing, or when
+    scripting is off). ``width``/``height`` from the file, unless the tag has them, so
+    the page does not jump when it arrives; the CSS still scales it to the column.
+    """
+
+    def fix(m: re.Match) -> str:
+        tag = m.group(0)
+        src = _attr(tag, "src")
+        path = find_file(src) if src else None
+        if path is None:
+            return tag
+        extra = []
+        if _attr(tag, "loading") is None:
+            extra.append('loading="lazy"')
+        if _attr(tag, "decoding") is None:
+            extra.append('decoding="async"')
+        size = image_size(path)
+        if size and _attr(tag, "width") is None and _attr(tag, "height") is None:
+            extra.append(f'width="{size[0]}" height="{size[1]}"')
+        if not extra:
+            return tag
+        end = -2 if tag.endswith("/>") else -1
+        return f"{tag[:end].rstrip()} {' '.join(extra)}{tag[end:]}"
+
+    return IMG_RE.sub(fix, html)

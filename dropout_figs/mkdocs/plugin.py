@@ -38,6 +38,7 @@ fails the build with one line: the page, the line where known, the problem.
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import threading
 from pathlib import Path, PurePosixPath
 
@@ -50,7 +51,15 @@ from mkdocs.utils.meta import get_data
 
 from .._validate import DropoutFigsError
 from .cache import PageCache, prepare_folder
-from .markdown import LINK_RE, SRC_RE, has_jinja, line_of, sub_outside_code, targets_outside_code
+from .markdown import (
+    LINK_RE,
+    SRC_RE,
+    has_jinja,
+    lazy_figure_images,
+    line_of,
+    sub_outside_code,
+    targets_outside_code,
+)
 from .notebooks import ExecutedNotebook, forget_others
 from .pages import DryPage, FigureSite, PageRenderer, Templates, template_line
 
@@ -211,6 +220,20 @@ class DropoutFigsPlugin(BasePlugin[_PluginConfig]):
             return markdown
         where = f"{page.file.src_uri}:{line}" if line else page.file.src_uri
         raise PluginError(f"dropout-figs: {where}: {_one_line(exc)}")
+
+    def on_page_content(self, html: str, page, config, files: Files):
+        """Figures load lazily with their size reserved (see lazy_figure_images)."""
+        base = page.url if page.url.endswith("/") or not page.url else posixpath.dirname(page.url)
+        prefix = self._site.figures_dir + "/"
+
+        def find_file(src: str):
+            if "://" in src or src.startswith(("/", "data:")):
+                return None
+            url = posixpath.normpath(posixpath.join(base, src.split("#")[0].split("?")[0]))
+            file = files.get_file_from_path(url) if url.startswith(prefix) else None
+            return file.abs_src_path if file is not None else None
+
+        return lazy_figure_images(html, find_file)
 
     def _render_jinja(self, text: str, where: str, run: PageRenderer) -> str:
         """A page's Jinja output, from the page cache when neither it nor the code changed.
