@@ -80,13 +80,17 @@ class Visit:
 
     def broken_images(self) -> list[str]:
         """Images that do not load. Figures load lazily: each shown one is scrolled into view
-        first; a hidden one (an explorable's fallback under its running widget) is loaded
-        as a copy."""
+        first; a hidden one (an explorable's fallback under its running widget, a figure in
+        a closed <details>) is loaded as a copy."""
         return self.page.evaluate(
             """async () => {
                 const broken = [];
                 for (const img of Array.from(document.images)) {
-                    if (img.getClientRects().length) {
+                    // hidden: under a running widget, or in a closed <details>
+                    const shown = img.checkVisibility
+                        ? img.checkVisibility()
+                        : img.getClientRects().length;
+                    if (shown) {
                         img.scrollIntoView();
                         if (!img.complete) await new Promise((done) => {
                             img.addEventListener('load', done, { once: true });
