@@ -234,14 +234,15 @@ def _lab_cases():
 
 
 def _cli_cases():
-    """`dropout-figs train --compare --json` as a user runs it, for the training-lab widget's path."""
+    """`dropout-figs train --compare --json` as a user runs it (the training-lab widget's path)."""
     import contextlib
     import io
 
     from dropout_figs.cli import main
 
     cases = []
-    for name, seed, drop, optimizer in [("spiral", 4, 0.3, "adam"), ("moons", 2**40 + 3, 0.5, "adam")]:
+    runs = [("spiral", 4, 0.3, "adam"), ("moons", 2**40 + 3, 0.5, "adam")]
+    for name, seed, drop, optimizer in runs:
         flags = {
             "dataset": name, "n-samples": 160, "noise": 0.2, "layers": 2, "width": 12,
             "drop-rate": drop, "lr": 0.01, "epochs": 7, "batch-size": 32, "seed": seed,
