@@ -19,7 +19,8 @@ Add it to any MkDocs site (``plugins: [search, dropout-figs]``), then in a page:
       {{ figure_data("loss-curves", preset="severe-overfitting").with_dropout.val_loss }}
 
   Globals: ``df`` (the ``dropout_figs`` package), ``figure_url``,
-  ``figure_data``, ``figure_alt``, ``figure_cli`` and ``gallery()``. Jinja
+  ``figure_data``, ``figure_alt``, ``figure_cli``, ``run_config`` (a lab
+  figure's run record as one sentence) and ``gallery()``. Jinja
   comments are ``{## ... ##}`` so that attribute lists like ``{#id}`` stay
   Markdown.
 
