@@ -258,9 +258,9 @@ def test_mc_vs_weight_scaling_figure_is_paired_over_seeds():
 
     d = get_figure("mc-vs-weight-scaling").draw({"n_seeds": 3, "n_epochs": 3}).data
     assert d["n_seeds"] == len(d["seeds"]) == 3
-    assert d["n_test"] == d["config"]["n_test"] >= 1000
-    assert d["config"]["epochs"] == 3
-    assert d["config"]["scheme"] == "classic"
+    assert d["n_test"] == d["run"]["n_test"] >= 1000
+    assert d["run"]["epochs"] == 3
+    assert d["run"]["scheme"] == "classic"
     assert len(d["error_vs_ws"]) == len(d["loss_vs_ws"]) == len(d["counts"])
     for i, (e, s) in enumerate(zip(d["error_vs_ws"], d["loss_vs_ws"], strict=True)):
         assert e["n_seeds"] == s["n_seeds"] == 3

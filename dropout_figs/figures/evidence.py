@@ -101,6 +101,7 @@ def build_dropout_over_seeds(*, rng, canvas, preset, keep_prob, n_seeds, n_test)
         f"expected calibration error changes by {s['test_ece']['mean']:+.3f}."
     )
     data.update({"preset": preset, "keep_prob": keep_prob, "n_seeds": n_seeds, "n_test": n_test})
+    data["run"] = cfg  # the run with dropout; the other arms' records are in data["variants"]
     return Drawing(alt=alt, data=data, figure=fig)
 
 
@@ -171,6 +172,7 @@ def build_regulariser_table(*, rng, canvas, preset, keep_prob, n_seeds, n_test):
         for n, r in data["rows"].items()
     }
     data.update({"preset": preset, "keep_prob": keep_prob, "n_seeds": n_seeds, "n_test": n_test})
+    data["run"] = data["rows"]["dropout"]["config"]  # every row's own record: data["rows"]
     alt = (
         f"Mean test error and loss with 95 % intervals over {n_seeds} seeds for "
         + "; ".join(

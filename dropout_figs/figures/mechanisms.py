@@ -113,13 +113,15 @@ def mc_over_seeds(preset, *, seeds, keep_prob, scheme, n_epochs, width, n_test, 
             out[k][:, j] = one[k][:, 0]
         out["ws_error"][j], out["ws_loss"][j] = one["ws_error"], one["ws_loss"]
     d = data[0]
-    out["config"] = ev.run_configuration(
+    out["run"] = ev.run_configuration(
         config,
         dataset=spec.dataset,
         n_train=d.n_train,
         n_val=d.n_val,
         n_test=d.n_test,
         noise=d.noise,
+        seeds=seeds,
+        preset=preset,
     )
     return out
 
@@ -181,7 +183,7 @@ def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epoc
         ax.set_ylabel(f"MC average − {ws_name.split(' (')[0]}\n({unit})")
         ax.set_title(metric, fontsize="medium")
     axes[0].legend(fontsize="small")
-    cfg = res["config"]
+    cfg = res["run"]
     spec = PRESETS[preset]
     fig.suptitle(
         f"MC averaging vs weight scaling, {spec.title.lower()}, {drop_text(keep_prob)}, "
@@ -206,7 +208,7 @@ def build_mc_vs_weight_scaling(*, rng, canvas, preset, keep_prob, scheme, n_epoc
         "n_seeds": n_seeds,
         "seeds": seeds,
         "n_test": cfg["n_test"],
-        "config": cfg,
+        "run": cfg,
         "counts": list(_MC_COUNTS),
         "mc_error_mean": [rounded(v) for v in res["error"].mean(1)],
         "mc_loss_mean": [rounded(v) for v in res["loss"].mean(1)],

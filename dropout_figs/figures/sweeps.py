@@ -9,6 +9,7 @@ from ..lab import PRESETS
 from ..lab import evidence as ev
 from ..lab.data import DATASETS
 from ..lab.evidence import mean_interval, paired_summary
+from ..lab.record import seed_of
 from ..lab.sweeps import draw_splits, sweep_dataset_size, sweep_keep_prob
 from ..style import COLORS
 from . import plotting as pl
@@ -141,8 +142,17 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs, n_seeds):
         "n_seeds": n_seeds,
         "n_train": n_train,
         "n_test": 1000,
-        "config": ev.run_configuration(
-            config, dataset=d0.name, n_train=n_train, n_val=d0.n_val, n_test=1000, noise=d0.noise
+        "run": ev.run_configuration(
+            config,
+            dataset=d0.name,
+            n_train=n_train,
+            n_val=d0.n_val,
+            n_test=1000,
+            noise=d0.noise,
+            # every data set and training stream is spawned from the figure's one seed
+            seeds=[seed_of(rng)],
+            preset=preset,
+            paired=False,
         ),
         **summary,
     }
@@ -293,6 +303,7 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width, n
         n_val=d0.n_val,
         n_test=_N_TEST,
         noise=d0.noise,
+        seeds=[seed_of(rng)],  # every pool and training stream is spawned from the figure's seed
     )
     out = {
         "dataset": dataset,
@@ -301,7 +312,7 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width, n
         "sizes": sizes,
         "n_seeds": n_seeds,
         "n_test": _N_TEST,
-        "config": config,
+        "run": config,
         "updates": [int(u) for u in runs["updates"]],
         "updates_2x": [2 * int(u) for u in runs["updates"]],
         "epochs": [int(e) for e in runs["epochs"]],

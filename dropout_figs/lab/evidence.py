@@ -16,7 +16,6 @@ Computation only: this module never draws and never prints.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from .._validate import DropoutFigsError, check_count, check_probability
 from . import mlp
 from .config import TrainConfig, get_preset
 from .data import make_dataset
+from .record import run_record
 from .training import train_many
 
 __all__ = [
@@ -177,30 +177,33 @@ def expected_calibration_error(probs, y, *, n_bins: int = N_BINS) -> float:
 
 # =========================================================================== runs
 def run_configuration(
-    config: TrainConfig, *, dataset: str, n_train: int, n_val: int, n_test: int, noise
+    config: TrainConfig,
+    *,
+    dataset: str,
+    n_train: int,
+    n_val: int,
+    n_test: int,
+    noise,
+    seeds=(),
+    preset: str | None = None,
+    paired: bool = True,
 ) -> dict:
-    """The full configuration of a run, as plain data for a page or a JSON file.
+    """The run record (:func:`dropout_figs.lab.record.run_record`) of a run repeated over seeds.
 
-    Data set and sizes, noise, layers, width, parameter count, epochs, batch
-    size, updates, optimiser, learning rate, keep probability and the rest of
-    the :class:`TrainConfig`.
+    The data are drawn per seed, so the record is made from their sizes and
+    noise rather than from one :class:`~dropout_figs.lab.Dataset`.
     """
-    sizes = config.layer_sizes(2 if dataset != "digits" else 64, 2 if dataset != "digits" else 10)
-    batch = min(config.batch_size, n_train)
-    out = {
+    digits = dataset == "digits"
+    shape = {
         "dataset": dataset,
         "n_train": n_train,
         "n_val": n_val,
         "n_test": n_test,
         "noise": noise,
-        **dataclasses.asdict(config),
-        "drop_rate": 1.0 - config.keep_prob,
-        "layer_sizes": list(sizes),
-        "n_params": int(sum((i + 1) * o for i, o in itertools.pairwise(sizes))),
-        "updates_per_epoch": -(-n_train // batch),
+        "n_inputs": 64 if digits else 2,
+        "n_classes": 10 if digits else 2,
     }
-    out["n_updates"] = out["updates_per_epoch"] * config.epochs
-    return out
+    return run_record(config, shape, seeds=list(seeds), preset=preset, paired=paired)
 
 
 @dataclass
@@ -390,7 +393,7 @@ def paired_over_seeds(
             pooled_y.append(d.y_test)
         reliability[name] = reliability_bins(np.concatenate(pooled_p), np.concatenate(pooled_y))
         out[name] = {
-            "config": run_configuration(cfg, **sizes),
+            "config": run_configuration(cfg, **sizes, seeds=seeds, preset=spec.name),
             "metrics": m,
         }
     return SeedComparison(seeds=seeds, variants=out, reliability=reliability)
@@ -496,7 +499,7 @@ def regulariser_table(
         for j, (res, d) in enumerate(zip(runs[name], data, strict=True)):
             _, loss[j], acc = _metrics(res.params, d.x_test, d.y_test)
             err[j] = 1.0 - acc
-        config = run_configuration(variants[name], **sizes)
+        config = run_configuration(variants[name], **sizes, seeds=seeds, preset=spec.name)
         if name == "early stopping":
             config["epochs"] = stops
             config["n_updates"] = [config["updates_per_epoch"] * e for e in stops]
