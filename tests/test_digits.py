@@ -62,6 +62,13 @@ def test_the_summaries_are_the_per_seed_numbers(small):
         assert s["mean"] == pytest.approx(d.mean(), abs=2e-4)  # per-seed values are rounded
         assert s["ci_low"] < s["mean"] < s["ci_high"]
         assert s["n_better"] == int(np.sum(d > 0 if higher else d < 0))
+    # Twice the updates for dropout, against the same equal-budget network without it.
+    assert small["n_updates_2x"] == 2 * small["run"]["n_updates"]
+    for key, higher in (("test_loss", False), ("test_acc", True)):
+        d = np.subtract(per_seed["with_dropout_2x"][key], per_seed["without_dropout"][key])
+        s = small["summaries_2x"][key]
+        assert s["mean"] == pytest.approx(d.mean(), abs=2e-4)
+        assert s["n_better"] == int(np.sum(d > 0 if higher else d < 0))
     # The last epoch of the validation curve is the seeds' final validation loss.
     mean = small["curves"]["with_dropout"]["val_loss"]["mean"][-1]
     assert mean == pytest.approx(np.mean(per_seed["with_dropout"]["val_loss"]), abs=2e-4)
