@@ -94,12 +94,13 @@ def test_ece_is_zero_when_calibrated_and_large_when_overconfident():
     assert bins["count"][-1] == n
 
 
-def test_run_configuration_counts_parameters_and_updates():
+def test_run_record_of_per_seed_data_counts_parameters_and_updates():
     from dropout_figs.lab import TrainConfig
-    from dropout_figs.lab import evidence as ev
+    from dropout_figs.lab.record import run_record
 
     cfg = TrainConfig(hidden_layers=3, width=128, epochs=200, batch_size=16)
-    c = ev.run_configuration(cfg, dataset="moons", n_train=40, n_val=40, n_test=2000, noise=0.35)
+    shape = {"dataset": "moons", "n_train": 40, "n_val": 40, "n_test": 2000, "noise": 0.35}
+    c = run_record(cfg, {**shape, "n_inputs": 2, "n_classes": 2}, seeds=[0])
     assert c["n_params"] == 33_666  # 3*128 + 2*128*129 + 129*2
     assert c["updates_per_epoch"] == 3
     assert c["n_updates"] == 600

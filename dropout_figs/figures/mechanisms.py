@@ -10,6 +10,7 @@ from ..lab import PRESETS, mlp, train_many
 from ..lab import evidence as ev
 from ..lab.data import make_dataset
 from ..lab.engine import _one_blas_thread
+from ..lab.record import run_record
 from ..lab.sweeps import held_out_metrics
 from ..style import COLORS
 from . import plotting as pl
@@ -113,16 +114,7 @@ def mc_over_seeds(preset, *, seeds, keep_prob, scheme, n_epochs, width, n_test, 
             out[k][:, j] = one[k][:, 0]
         out["ws_error"][j], out["ws_loss"][j] = one["ws_error"], one["ws_loss"]
     d = data[0]
-    out["run"] = ev.run_configuration(
-        config,
-        dataset=spec.dataset,
-        n_train=d.n_train,
-        n_val=d.n_val,
-        n_test=d.n_test,
-        noise=d.noise,
-        seeds=seeds,
-        preset=preset,
-    )
+    out["run"] = run_record(config, data[0], seeds=seeds, preset=preset, paired=True)
     return out
 
 

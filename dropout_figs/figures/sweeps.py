@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..lab import PRESETS
-from ..lab import evidence as ev
 from ..lab.data import DATASETS
 from ..lab.evidence import mean_interval, paired_summary
-from ..lab.record import seed_of
+from ..lab.record import data_shape, run_record, seed_of
 from ..lab.sweeps import draw_splits, sweep_dataset_size, sweep_keep_prob
 from ..style import COLORS
 from . import plotting as pl
@@ -134,7 +133,6 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs, n_seeds):
         f"{min(b['test_loss_mean']):.2f} at q = {b['best_keep_prob']:g}, "
         f"{b['test_loss_mean'][-1]:.2f} at q = 1."
     )
-    d0 = datasets[0].data
     out = {
         "preset": preset,
         "keep_probs": [float(q) for q in qs],
@@ -142,14 +140,11 @@ def build_keep_prob_sweep(*, rng, canvas, preset, width, n_epochs, n_seeds):
         "n_seeds": n_seeds,
         "n_train": n_train,
         "n_test": 1000,
-        "run": ev.run_configuration(
+        # The test points are the split's 1,000; every data set and training stream is
+        # spawned from the figure's one seed.
+        "run": run_record(
             config,
-            dataset=d0.name,
-            n_train=n_train,
-            n_val=d0.n_val,
-            n_test=1000,
-            noise=d0.noise,
-            # every data set and training stream is spawned from the figure's one seed
+            {**data_shape(datasets[0].data), "n_test": 1000},
             seeds=[seed_of(rng)],
             preset=preset,
             paired=False,
@@ -295,15 +290,12 @@ def build_dataset_size_sweep(*, rng, canvas, dataset, noise, keep_prob, width, n
         + "; ".join(f"{n}: {100 * r['mean']:+.1f}" for n, r in zip(sizes, e2, strict=True))
         + "."
     )
-    d0 = pools[0].data
-    config = ev.run_configuration(
+    # The smallest size's run; every pool and training stream is spawned from the figure's seed.
+    config = run_record(
         base.replace(epochs=int(runs["epochs"][0])),
-        dataset=dataset,
-        n_train=sizes[0],
-        n_val=d0.n_val,
-        n_test=_N_TEST,
-        noise=d0.noise,
-        seeds=[seed_of(rng)],  # every pool and training stream is spawned from the figure's seed
+        {**data_shape(pools[0].data), "n_train": sizes[0], "n_test": _N_TEST},
+        seeds=[seed_of(rng)],
+        paired=True,
     )
     out = {
         "dataset": dataset,

@@ -25,7 +25,7 @@ from .._validate import DropoutFigsError, check_count, check_probability
 from . import mlp
 from .config import TrainConfig, get_preset
 from .data import make_dataset
-from .record import run_record
+from .record import data_shape, run_record
 from .training import train_many
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "regulariser_table",
     "regulariser_variants",
     "reliability_bins",
-    "run_configuration",
 ]
 
 #: Held-out test points per seed: at 2,000 one point is 0.05 % of accuracy.
@@ -176,36 +175,6 @@ def expected_calibration_error(probs, y, *, n_bins: int = N_BINS) -> float:
 
 
 # =========================================================================== runs
-def run_configuration(
-    config: TrainConfig,
-    *,
-    dataset: str,
-    n_train: int,
-    n_val: int,
-    n_test: int,
-    noise,
-    seeds=(),
-    preset: str | None = None,
-    paired: bool = True,
-) -> dict:
-    """The run record (:func:`dropout_figs.lab.record.run_record`) of a run repeated over seeds.
-
-    The data are drawn per seed, so the record is made from their sizes and
-    noise rather than from one :class:`~dropout_figs.lab.Dataset`.
-    """
-    digits = dataset == "digits"
-    shape = {
-        "dataset": dataset,
-        "n_train": n_train,
-        "n_val": n_val,
-        "n_test": n_test,
-        "noise": noise,
-        "n_inputs": 64 if digits else 2,
-        "n_classes": 10 if digits else 2,
-    }
-    return run_record(config, shape, seeds=list(seeds), preset=preset, paired=paired)
-
-
 @dataclass
 class SeedComparison:
     """Without and with dropout, seed by seed, on a large held-out test set.
@@ -215,7 +184,7 @@ class SeedComparison:
     seeds : list of int
     variants : dict of str -> dict
         For each variant (``"without"``, ``"with"``, and ``"with_2x"`` when the
-        doubled budget was run): ``config`` (see :func:`run_configuration`) and
+        doubled budget was run): ``config`` (a :func:`~dropout_figs.lab.record.run_record`) and
         per-seed arrays ``test_loss``, ``test_acc``, ``test_ece``, ``val_loss``,
         ``val_acc``, ``train_loss``, ``train_acc``.
     reliability : dict of str -> dict
@@ -285,17 +254,9 @@ def _preset_splits(spec, seeds, *, n_samples, noise, n_test):
         data_rng, train_seed = cli_streams(s)
         data.append(make_dataset(spec.dataset, rng=data_rng, n_test=n_test, **kwargs))
         train_seeds.append(train_seed)
-    d = data[0]
-    sizes = {
-        "dataset": spec.dataset,
-        "n_train": d.n_train,
-        "n_val": d.n_val,
-        "n_test": d.n_test,
-        "noise": d.noise,
-    }
     # What the data of a seed depend on, for _train_shared's keys.
-    sizes["data_key"] = (spec.dataset, tuple(sorted(kwargs.items())), n_test)
-    return data, train_seeds, sizes
+    data_key = (spec.dataset, tuple(sorted(kwargs.items())), n_test)
+    return data, train_seeds, data_shape(data[0]), data_key
 
 
 # Runs already trained in this process, by (config, data key, seed): the over-seeds
@@ -372,8 +333,9 @@ def paired_over_seeds(
     variants = {"without": base, "with": base.replace(keep_prob=keep_prob)}
     if doubled_budget:
         variants["with_2x"] = variants["with"].replace(epochs=2 * base.epochs)
-    data, _, sizes = _preset_splits(spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test)
-    data_key = sizes.pop("data_key")
+    data, _, shape, data_key = _preset_splits(
+        spec, seeds, n_samples=n_samples, noise=noise, n_test=n_test
+    )
     configs = [cfg for cfg in variants.values() for _ in seeds]
     results = _train_shared(
         configs, data * len(variants), seeds * len(variants), data_key=data_key, jobs=jobs
@@ -393,7 +355,7 @@ def paired_over_seeds(
             pooled_y.append(d.y_test)
         reliability[name] = reliability_bins(np.concatenate(pooled_p), np.concatenate(pooled_y))
         out[name] = {
-            "config": run_configuration(cfg, **sizes, seeds=seeds, preset=spec.name),
+            "config": run_record(cfg, shape, seeds=seeds, preset=spec.name, paired=True),
             "metrics": m,
         }
     return SeedComparison(seeds=seeds, variants=out, reliability=reliability)
@@ -472,10 +434,9 @@ def regulariser_table(
     if len(seeds) < 2:
         raise DropoutFigsError(f"seeds must hold at least 2 seeds; got {len(seeds)}")
     variants = regulariser_variants(spec.config, keep_prob=keep_prob, l2=l2, max_norm=max_norm)
-    data, train_seeds, sizes = _preset_splits(
+    data, train_seeds, shape, data_key = _preset_splits(
         spec, seeds, n_samples=None, noise=None, n_test=n_test
     )
-    data_key = sizes.pop("data_key")
     names = [n for n in variants if n != "early stopping"]
     results = _train_shared(
         [variants[n] for n in names for _ in seeds],
@@ -499,7 +460,7 @@ def regulariser_table(
         for j, (res, d) in enumerate(zip(runs[name], data, strict=True)):
             _, loss[j], acc = _metrics(res.params, d.x_test, d.y_test)
             err[j] = 1.0 - acc
-        config = run_configuration(variants[name], **sizes, seeds=seeds, preset=spec.name)
+        config = run_record(variants[name], shape, seeds=seeds, preset=spec.name, paired=True)
         if name == "early stopping":
             config["epochs"] = stops
             config["n_updates"] = [config["updates_per_epoch"] * e for e in stops]
