@@ -36,6 +36,24 @@ __all__ = ["build_digits_over_seeds", "digits_command"]
 _RUNS = ("without_dropout", "with_dropout")
 
 
+def _finals(runs, keys):
+    """Each run's last-epoch value of each history key, rounded for the figure's data."""
+    return {k: [round(float(r.history[k][-1]), 4) for r in runs] for k in keys}
+
+
+def _paired(without, other, metrics):
+    """Per metric, the paired summary of ``other`` minus ``without`` at the last epoch."""
+    out = {}
+    for m in metrics:
+        summary = paired_summary(
+            [r.history[m][-1] for r in without],
+            [r.history[m][-1] for r in other],
+            higher_is_better=m.endswith("acc"),
+        ).to_dict()
+        out[m] = {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
+    return out
+
+
 def _band(curves):
     """Mean over seeds (rows) per epoch and the 95 % Student-t interval of that mean."""
     columns = [mean_interval(c) for c in np.asarray(curves, dtype=float).T]
@@ -127,10 +145,9 @@ def build_digits_over_seeds(
 
     per_seed, curves = {}, {}
     for name, rs in runs.items():
-        per_seed[name] = {
-            k: [round(float(r.history[k][-1]), 4) for r in rs]
-            for k in ("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc")
-        }
+        per_seed[name] = _finals(
+            rs, ("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc")
+        )
         curves[name] = {}
         for k in ("val_loss", "val_acc", "train_loss"):
             mean, low, high = _band([r.history[k] for r in rs])
@@ -139,36 +156,14 @@ def build_digits_over_seeds(
                 "low": np.round(low, 4).tolist(),
                 "high": np.round(high, 4).tolist(),
             }
-    summaries = {
-        m: {
-            k: round(v, 4) if isinstance(v, float) else v
-            for k, v in paired_summary(
-                [r.history[m][-1] for r in runs["without_dropout"]],
-                [r.history[m][-1] for r in runs["with_dropout"]],
-                higher_is_better=m.endswith("acc"),
-            )
-            .to_dict()
-            .items()
-        }
-        for m in ("test_loss", "test_acc", "val_loss", "val_acc")
-    }
-    per_seed["with_dropout_2x"] = {
-        k: [round(float(r.history[k][-1]), 4) for r in runs_2x]
-        for k in ("train_loss", "test_loss", "train_acc", "test_acc")
-    }
-    summaries_2x = {
-        m: {
-            k: round(v, 4) if isinstance(v, float) else v
-            for k, v in paired_summary(
-                [r.history[m][-1] for r in runs["without_dropout"]],
-                [r.history[m][-1] for r in runs_2x],
-                higher_is_better=m.endswith("acc"),
-            )
-            .to_dict()
-            .items()
-        }
-        for m in ("test_loss", "test_acc")
-    }
+    plain = runs["without_dropout"]
+    summaries = _paired(
+        plain, runs["with_dropout"], ("test_loss", "test_acc", "val_loss", "val_acc")
+    )
+    per_seed["with_dropout_2x"] = _finals(
+        runs_2x, ("train_loss", "test_loss", "train_acc", "test_acc")
+    )
+    summaries_2x = _paired(plain, runs_2x, ("test_loss", "test_acc"))
     means = {
         name: {k: round(float(np.mean(v)), 4) for k, v in m.items()} for name, m in per_seed.items()
     }
